@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("registry/", include("ringfence.registry.urls")),
+    path("audit/", include("ringfence.audit.urls")),
+    path("", include("ringfence.web.urls")),
+]
