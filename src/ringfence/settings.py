@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Default deny: every view must declare its permission (ringfence.authz).
+    "ringfence.authz.middleware.DefaultDenyMiddleware",
 ]
 
 ROOT_URLCONF = "ringfence.urls"
@@ -81,7 +83,8 @@ WSGI_APPLICATION = "ringfence.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Restyled allauth pages must win over allauth's own, which come earlier in INSTALLED_APPS.
+        "DIRS": [PACKAGE_DIR / "web" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,3 +1,5 @@
+"""URL map. Every view behind these paths is checked by authz.middleware.DefaultDenyMiddleware."""
+
 from django.contrib import admin
 from django.urls import include, path
 

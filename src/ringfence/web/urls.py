@@ -1,3 +1,6 @@
+from django.urls import path
+
+from . import views
 
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [path("", views.home, name="home")]

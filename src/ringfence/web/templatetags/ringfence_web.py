@@ -1,0 +1,107 @@
+"""Template helpers of the layout: navigation by role, query strings that keep the as-of date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ringfence.authz.roles import AppRole, Perm
+from ringfence.authz.services import access_for
+
+register = template.Library()
+
+NAV_ITEMS: list[tuple[str, Any, str]] = [
+    ("web:home", _("Home"), Perm.REGISTRY_VIEW),
+    ("registry:people", _("People"), Perm.PEOPLE_VIEW),
+    ("registry:units", _("Units"), Perm.REGISTRY_VIEW),
+    ("registry:systems", _("Systems"), Perm.REGISTRY_VIEW),
+    ("registry:accounts", _("Accounts"), Perm.ACCOUNTS_VIEW),
+    ("registry:terminals", _("Terminals"), Perm.TERMINALS_VIEW),
+    ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
+]
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context: template.Context) -> list[dict[str, Any]]:
+    """The navigation entries the user's roles allow, with the current one marked."""
+    request: HttpRequest | None = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    access = access_for(request)
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    items = []
+    for name, label, permission in NAV_ITEMS:
+        if access.can(permission):
+            items.append({"url": reverse(name), "label": label, "current": name == current})
+    return items
+
+
+@register.simple_tag(takes_context=True)
+def role_labels(context: template.Context) -> list[str]:
+    """Display names of the roles the user holds now."""
+    request: HttpRequest | None = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    labels = dict(AppRole.choices)
+    return [str(labels.get(r, r)) for r in sorted(access_for(request).roles)]
+
+
+@register.simple_tag(takes_context=True)
+def can(context: template.Context, permission: str) -> bool:
+    """Whether the user holds ``permission`` (for showing links; the middleware still enforces)."""
+    request: HttpRequest | None = context.get("request")
+    return bool(request and request.user.is_authenticated and access_for(request).can(permission))
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: Any) -> str:
+    """The current query string with ``changes`` applied (None or '' removes a key), starting with '?'."""
+    request: HttpRequest = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def with_as_of(context: template.Context, url: str) -> str:
+    """``url`` carrying the page's as-of date, so links stay on the same date."""
+    as_of = context.get("as_of")
+    param = getattr(as_of, "param", "")
+    return f"{url}?as_of={param}" if param else url
+
+
+@register.inclusion_tag("web/_hidden_params.html", takes_context=True)
+def hidden_params(context: template.Context, *exclude: str) -> dict[str, Any]:
+    """Hidden inputs repeating the current query parameters except ``exclude`` (and the page number)."""
+    request: HttpRequest = context["request"]
+    skip = {*exclude, "page"}
+    return {"params": [(k, v) for k, values in request.GET.lists() if k not in skip for v in values]}
+
+
+@register.filter
+def lookup(mapping: Any, key: Any) -> Any:
+    """``mapping[key]`` or '' (templates cannot index a dict by a variable)."""
+    try:
+        return mapping.get(key, "")
+    except AttributeError:
+        return ""
+
+
+@register.filter
+def choice_label(value: str, choices_class: str) -> str:
+    """The translated label of a code in one of the registry's code lists (``DataClass``, ...)."""
+    from ringfence.registry import choices
+
+    code_list = getattr(choices, choices_class, None)
+    if code_list is None:
+        return value
+    return str(dict(code_list.choices).get(value, value))
