@@ -157,8 +157,9 @@ def _attrs(
 ) -> dict[str, Any]:
     """Version attributes given by a record; empty cells store the empty value (or are skipped)."""
     out: dict[str, Any] = {}
+    allowed = set(model.attribute_names())  # key columns of link tables are not attributes
     for column in ctx.spec.columns:
-        if column.attr is None or not record.has(column.name):
+        if column.attr not in allowed or not record.has(column.name):
             continue
         value = record.get(column.name)
         if value is None:
