@@ -53,7 +53,7 @@ _TIME = r"(?:[ T]*(?P<hour>\d{1,2})(?::|時)(?P<minute>\d{1,2})(?:(?::|分)(?P<s
 _ZONE = r"(?P<zone>Z|[+-]\d{2}:?\d{2})?"
 _ERA_NAMES = "|".join(sorted(_BY_NAME, key=len, reverse=True))
 _WAREKI = re.compile(
-    rf"^(?P<era>{_ERA_NAMES})\s*(?P<year>\d{{1,2}}|元)\s*(?:年|[./-])\s*(?P<month>\d{{1,2}})\s*(?:月|[./-])\s*"
+    rf"^(?P<era>{_ERA_NAMES})\s*(?P<year>\d{{1,3}}|元)\s*(?:年|[./-])\s*(?P<month>\d{{1,2}})\s*(?:月|[./-])\s*"
     rf"(?P<day>\d{{1,2}})\s*日?{_TIME}$"
 )
 _WESTERN = re.compile(
