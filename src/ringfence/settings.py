@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ringfence.audit",
     "ringfence.authz",
     "ringfence.registry",
+    "ringfence.logs",
     "ringfence.web",
 ]
 
