@@ -66,7 +66,7 @@ def test_header_row(tmp_path):
 
 def test_xlsx_by_sheet_name_with_row_numbers_and_typed_cells(tmp_path):
     book = Workbook()
-    book.active.append(["ignored"])
+    book.create_sheet("表紙", 0).append(["ignored"])
     data = book.create_sheet("台帳")
     data.append(["資産番号", "購入日", "台数"])
     data.append(["ＰＣ－１", dt.datetime(2024, 4, 1), 2.0])

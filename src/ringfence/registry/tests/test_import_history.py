@@ -106,7 +106,7 @@ def test_full_list_marks_missing_accounts_deleted(units, tmp_path):
 
 def test_xlsx_import_with_sheet_header_row_and_date_cells(units, tmp_path):
     book = Workbook()
-    book.active.title = "表紙"
+    book.create_sheet("表紙", 0)
     sheet = book.create_sheet("社員一覧")
     sheet.append(["社員名簿 2024年4月1日現在"])
     sheet.append(["社員番号", "氏名", "雇用区分", "所属コード", "適用開始日"])
@@ -123,8 +123,9 @@ def test_xlsx_import_with_sheet_header_row_and_date_cells(units, tmp_path):
     seconded = PersonVersion.objects.get(entity__employee_number="1002")
     assert seconded.employment_type == "seconded" and seconded.valid_from == jst(2024, 4, 1)
     bad = Workbook()
-    bad.active.append(["社員番号", "氏名", "雇用区分"])
-    bad.active.append([1003, "誰か", "謎"])
+    bad_sheet = bad.create_sheet("名簿", 0)
+    bad_sheet.append(["社員番号", "氏名", "雇用区分"])
+    bad_sheet.append([1003, "誰か", "謎"])
     bad.save(tmp_path / "bad.xlsx")
     with pytest.raises(BadInput) as caught:
         import_table("people", tmp_path / "bad.xlsx")
