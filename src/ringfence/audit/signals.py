@@ -12,13 +12,18 @@ from .models import AuditAction
 from .services import record
 
 
+def _usable(request: HttpRequest | None) -> HttpRequest | None:
+    # Django's test client logs in with a bare request that has no ``user``; record() needs one.
+    return request if request is not None and hasattr(request, "user") else None
+
+
 @receiver(user_logged_in, dispatch_uid="ringfence_audit_login")
 def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """Record a successful login."""
     record(
         AuditAction.LOGIN,
         actor=user.get_username(),
-        request=request,
+        request=_usable(request),
         target_type="login",
         target_ref=user.get_username(),
     )
@@ -28,7 +33,7 @@ def audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: A
 def audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """Record a logout (``user`` is None when the session had already expired)."""
     name = user.get_username() if user is not None else "anonymous"
-    record(AuditAction.LOGOUT, actor=name, request=request, target_type="login", target_ref=name)
+    record(AuditAction.LOGOUT, actor=name, request=_usable(request), target_type="login", target_ref=name)
 
 
 @receiver(user_login_failed, dispatch_uid="ringfence_audit_login_failed")
@@ -40,7 +45,7 @@ def audit_login_failed(
     record(
         AuditAction.LOGIN_FAILED,
         actor=tried or "anonymous",
-        request=request,
+        request=_usable(request),
         target_type="login",
         target_ref=tried,
     )

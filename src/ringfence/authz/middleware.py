@@ -32,6 +32,12 @@ def _view_module(view_func: Callable[..., Any]) -> str:
     return getattr(view_func, "__module__", "") or ""
 
 
+def _is_admin_site(request: HttpRequest, module: str) -> bool:
+    # Admin URLs include views from other modules (redirects, user admin), so the namespace decides.
+    match = request.resolver_match
+    return module.startswith(ADMIN_MODULE_PREFIX) or bool(match and "admin" in match.namespaces)
+
+
 def denied_response(request: HttpRequest, reason: str, permission: str = "") -> HttpResponse:
     """Record the refusal and answer 403 with the layout's refusal page."""
     record_denial(request, reason, permission)
@@ -61,7 +67,7 @@ class DefaultDenyMiddleware:
         if module.startswith(ALLOWED_MODULE_PREFIXES):
             return None
         permission = declared_permission(view_func)
-        if permission is None and module.startswith(ADMIN_MODULE_PREFIX):
+        if permission is None and _is_admin_site(request, module):
             permission = Perm.ADMIN_SITE
         if permission is None:
             # Refused for everyone, logged in or not: the fault is the view's, not the user's.
