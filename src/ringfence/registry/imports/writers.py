@@ -49,7 +49,7 @@ from .records import Record
 from .refs import load_ids, rows_for
 from .report import ImportReport
 from .spec import PERSONNEL_CHANGES, TableSpec
-from .timelines import TimelineBook, empty_value, plan_bounded
+from .timelines import TimelineBook, empty_value, plan_bounded, same_timeline
 
 
 @dataclass
@@ -264,6 +264,7 @@ def write_entities(ctx: Context, records: list[Record]) -> None:
     book.load("entity_id", entity_ids.values())
     for key, group in groups.items():
         timeline_key = (entity_ids[key],)
+        outcomes: list[str] = []
         for record in group:
             before = book.segments(timeline_key)
             if not before and not _has_required(ctx, record):
@@ -276,7 +277,8 @@ def write_entities(ctx: Context, records: list[Record]) -> None:
                 defaults=book.defaults,
             )
             changed = book.plan(timeline_key, planned)
-            ctx.outcome("created" if not before else "changed" if changed else "unchanged")
+            outcomes.append("created" if not before else "changed" if changed else "unchanged")
+        _count(ctx, book, timeline_key, outcomes)
         ctx.advance(len(group))
     if ctx.spec.name == "accounts" and ctx.full_list:
         _delete_missing_accounts(ctx, book, set(entity_ids.values()), {k[0] for k in groups})
@@ -286,6 +288,14 @@ def write_entities(ctx: Context, records: list[Record]) -> None:
         superseded, inserted = book.persist(source=ctx.source, stamp=ctx.stamp)
         ctx.report.versions_superseded += superseded
         ctx.report.versions_inserted += inserted
+
+
+def _count(ctx: Context, book: TimelineBook, key: tuple[Any, ...], outcomes: list[str]) -> None:
+    """Per-row outcomes of one timeline; rows that together leave it as it was are all unchanged."""
+    if key in book.old and same_timeline(book.old[key], book.segments(key)):
+        outcomes = ["unchanged"] * len(outcomes)
+    for outcome in outcomes:
+        ctx.outcome(outcome)
 
 
 def _has_required(ctx: Context, record: Record) -> bool:
@@ -385,6 +395,7 @@ def write_links(ctx: Context, records: list[Record]) -> None:
     book = TimelineBook(model)
     book.load(load_field, {key[0] for key in groups})
     for key, group in groups.items():
+        outcomes: list[str] = []
         for record in group:
             before = book.segments(key)
             end = record.get("valid_to") if record.has("valid_to") else None
@@ -392,7 +403,8 @@ def write_links(ctx: Context, records: list[Record]) -> None:
                 before, _attrs(ctx, record, ids, model), _valid_from(ctx, record), end, book.defaults
             )
             changed = book.plan(key, planned)
-            ctx.outcome("created" if not before else "changed" if changed else "unchanged")
+            outcomes.append("created" if not before else "changed" if changed else "unchanged")
+        _count(ctx, book, key, outcomes)
         ctx.advance(len(group))
     superseded, inserted = book.persist(source=ctx.source, stamp=ctx.stamp)
     ctx.report.versions_superseded += superseded
@@ -479,6 +491,7 @@ def write_personnel_changes(ctx: Context, records: list[Record]) -> None:
     book.load("entity_id", person_ids.values())
     for number, group in per_person.items():
         key = (person_ids[(number,)],)
+        outcomes: list[str] = []
         for record in group:
             before = book.segments(key)
             attrs = _attrs(ctx, record, ids, PersonVersion, empty_means_unchanged=True)
@@ -487,7 +500,8 @@ def write_personnel_changes(ctx: Context, records: list[Record]) -> None:
                 attrs["status"] = status
             planned = plan_change(before, attrs, record.get("effective_date"), defaults=book.defaults)
             changed = book.plan(key, planned)
-            ctx.outcome("created" if not before else "changed" if changed else "unchanged")
+            outcomes.append("created" if not before else "changed" if changed else "unchanged")
+        _count(ctx, book, key, outcomes)
         ctx.advance(len(group))
     superseded, inserted = book.persist(source=ctx.source, stamp=ctx.stamp)
     ctx.report.versions_superseded += superseded
