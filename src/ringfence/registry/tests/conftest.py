@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from ringfence.registry import services as s
 
@@ -157,5 +158,15 @@ def build_world() -> World:
 
 
 @pytest.fixture
-def world(db) -> World:
+def english_messages():
+    """Tests match the English source of messages, whatever the catalogue translates them to.
+
+    Not autouse: other engineers' tests share this folder and may assert translated text.
+    """
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def world(db, english_messages) -> World:
     return build_world()

@@ -41,8 +41,8 @@ ORDER BY o.id
 """
 
 
-def jst(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=JST)
+def jst(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=JST)
 
 
 EVENTS = [

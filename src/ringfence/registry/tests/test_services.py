@@ -1,3 +1,5 @@
+# mypy: disable-error-code="union-attr"
+# (Answers are Optional; a None where a test expects a value fails the test with AttributeError.)
 """Registry services against a real database: histories written, impossible input refused, audit kept."""
 
 from __future__ import annotations
@@ -190,7 +192,7 @@ def test_revoking_what_was_never_granted_is_refused(world):
 
 
 def test_overlapping_cidrs_in_different_zones_are_refused(world):
-    with pytest.raises(RingfenceError, match="overlaps 10.0.0.0/8"):
+    with pytest.raises(RingfenceError, match=r"overlaps 10\.0\.0\.0/8"):
         s.save_network_segment("10.30.0.0/16", zone_code="AFF", effective=day("2024-01-01"), actor=ACTOR)
     with pytest.raises(RingfenceError, match="overlaps"):
         s.save_network_segment("192.168.0.0/16", zone_code="TD", effective=day("2024-01-01"), actor=ACTOR)
@@ -216,7 +218,7 @@ def test_retired_segment_no_longer_blocks_another_zone(world):
 
 def test_disposed_terminal_cannot_be_lent(world):
     s.dispose_terminal("PC-0001", effective=day("2024-12-01"), actor=ACTOR)
-    with pytest.raises(RingfenceError, match="Disposed|disposed"):
+    with pytest.raises(RingfenceError, match="Disposed"):
         s.lend_terminal("PC-0001", lent_from=day("2024-12-05"), lent_to="誰か", actor=ACTOR)
     # Before the disposal the terminal could still be lent (a loan recorded late).
     s.lend_terminal(
@@ -228,7 +230,7 @@ def test_disposed_terminal_cannot_be_lent(world):
 
 
 def test_lent_terminal_cannot_be_lent_twice_and_return_needs_a_loan(world):
-    with pytest.raises(RingfenceError, match="Lent|lent"):
+    with pytest.raises(RingfenceError, match="Lent"):
         s.lend_terminal("PC-0001", lent_from=day("2024-05-03"), lent_to="他の人", actor=ACTOR)
     with pytest.raises(RingfenceError, match="not lent"):
         s.return_terminal("PC-0001", returned_at=day("2024-06-01"), actor=ACTOR)
