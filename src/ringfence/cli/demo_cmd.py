@@ -1,0 +1,129 @@
+"""``ringfence demo``: build the demo utility, load its registry, and serve the UI on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+
+import click
+from django.conf import settings
+from django.core.management import call_command
+
+from ringfence.core.errors import RingfenceError
+
+OWNED_ENTRIES = {"registry", "logs", "labels.jsonl", "demo.json", "logins.json"}
+
+
+def _week_start(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def _prepare(out: Path, force: bool) -> None:
+    """Refuse to write into a folder that is not a demo folder; clear an old demo's files."""
+    if out.exists() and not out.is_dir():
+        raise RingfenceError(f"{out} exists and is not a folder")
+    if out.is_dir():
+        foreign = {p.name for p in out.iterdir()} - OWNED_ENTRIES
+        if foreign and not force:
+            raise RingfenceError(
+                f"{out} holds other files ({', '.join(sorted(foreign)[:3])}); use an empty folder"
+            )
+        for name in ("registry", "logs"):
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
+
+
+@click.command()
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same files, byte for byte.")
+@click.option("--size", type=click.Choice(["small", "default", "large"]), default="default", show_default=True,
+              help="Log events: small ~20,000, default ~2,000,000, large ~20,000,000.")  # fmt: skip
+@click.option("--week-start", callback=_week_start, help="First day of the log week (default 2026-10-12).")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default <data dir>/demo)."
+)
+@click.option("--no-serve", is_flag=True, help="Write and load only; do not create logins or serve.")
+@click.option("--force", is_flag=True, help="Rebuild even if the folder already holds this demo.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port of the UI on 127.0.0.1.")
+def demo(
+    seed: int, size: str, week_start: dt.date | None, out: Path | None, no_serve: bool, force: bool, port: int
+) -> None:
+    """Build a believable T&D utility (registry, one week of logs, labelled violations), load it, serve it."""
+    from ringfence.cli.progress import progress
+    from ringfence.demo.calendar import DEFAULT_WEEK_START
+    from ringfence.demo.generate import GENERATOR_VERSION, generate_demo, read_manifest
+    from ringfence.demo.load import create_demo_logins, load_registry, registry_loaded
+
+    started = time.monotonic()
+    out = (out or Path(settings.DATA_DIR) / "demo").resolve()
+    week = week_start or DEFAULT_WEEK_START
+    manifest = read_manifest(out)
+    same = bool(manifest) and manifest == {**(manifest or {}), "seed": seed, "size": size,
+                                           "week_start": week.isoformat(), "generator_version": GENERATOR_VERSION}  # fmt: skip
+    call_command("migrate", interactive=False, verbosity=0)
+    if same and not force:
+        click.echo(f"demo in {out} is up to date (seed {seed}, size {size}); --force rebuilds it")
+        summary: dict[str, object] = dict(manifest or {})
+    else:
+        _prepare(out, force)
+        with progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def report(step: str, done: int, total: int) -> None:
+                if step not in tasks:
+                    tasks[step] = bar.add_task(
+                        {"registry": "registry files", "logs": "log files"}[step], total=total
+                    )
+                bar.update(tasks[step], completed=done, total=total)
+
+            result = generate_demo(out, seed=seed, size=size, week_start=week, progress=report)
+        summary = dict(result.__dict__)
+    if registry_loaded(out) and not force:
+        click.echo("registry already loaded")
+    else:
+        with progress() as bar:
+            tables: dict[str, int] = {}
+
+            def table_progress(table: str, done: int, total: int) -> None:
+                if table not in tables:
+                    tables[table] = bar.add_task(f"import {table}", total=total)
+                bar.update(tables[table], completed=done, total=total)
+
+            loaded = load_registry(out, progress=table_progress)
+        click.echo("registry loaded: " + ", ".join(f"{t['table']} {t['rows']}" for t in loaded))
+    _print_summary(out, summary, time.monotonic() - started)
+    if no_serve:
+        return
+    password, logins = create_demo_logins(out)
+    click.echo("demo logins (password for all: " + password + ")")
+    for login in logins:
+        click.echo(f"  {login.username:<14} {', '.join(login.roles):<18} {login.scope}")
+    from ringfence.cli.serve_cmd import serve
+
+    click.get_current_context().invoke(serve, host="127.0.0.1", port=port, threads=8)
+
+
+def _print_summary(out: Path, summary: dict[str, object], seconds: float) -> None:
+    people = summary.get("people", {})
+    assert isinstance(people, dict)
+    click.echo(f"demo utility in {out}")
+    click.echo("  people: " + ", ".join(f"{k} {v:,}" for k, v in people.items()))
+    click.echo(f"  systems {summary.get('systems')}, accounts {summary.get('accounts'):,}, "
+               f"terminals {summary.get('terminals'):,}")  # fmt: skip
+    by_format = summary.get("events_by_format", {})
+    assert isinstance(by_format, dict)
+    click.echo(
+        f"  events {summary.get('events'):,}: " + ", ".join(f"{k} {v:,}" for k, v in by_format.items())
+    )
+    scenarios = summary.get("scenarios", {})
+    assert isinstance(scenarios, dict)
+    click.echo(
+        f"  scenarios {sum(scenarios.values())} ({len(scenarios)} kinds), labels in {out / 'labels.jsonl'}"
+    )
+    click.echo(f"  time {seconds:.1f} s")
