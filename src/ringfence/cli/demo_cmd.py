@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from django.conf import settings
 from django.core.management import call_command
+from rich.progress import TaskID
 
 from ringfence.core.errors import RingfenceError
 
@@ -73,7 +74,7 @@ def demo(
     else:
         _prepare(out, force)
         with progress() as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def report(step: str, done: int, total: int) -> None:
                 if step not in tasks:
@@ -88,7 +89,7 @@ def demo(
         click.echo("registry already loaded")
     else:
         with progress() as bar:
-            tables: dict[str, int] = {}
+            tables: dict[str, TaskID] = {}
 
             def table_progress(table: str, done: int, total: int) -> None:
                 if table not in tables:

@@ -260,7 +260,7 @@ def plan_scenarios(world: World, hosts: dict[str, tuple[str, str]], rng: random.
     )
     b.add("bulk_export", account, person.employee_number, person.terminal, session,
           unlabelled=frozenset({"login", "logout", "search"}),
-          records=sum(e.count for e in session if e.op == "export"))  # fmt: skip
+          records=sum(e.rows for e in session if e.op == "export"))  # fmt: skip
 
     # 7. The misconfigured system: view-only staff update and export, and the system lets them.
     system = world.misconfigured_system

@@ -19,7 +19,7 @@ class Event(NamedTuple):
     op: str
     result: str
     target: str
-    count: int
+    rows: int
     label: str = ""
 
 

@@ -74,7 +74,7 @@ def _pid(e: Event, base: int) -> int:
 
 def _csv_ja(e: Event) -> str:
     d, h, m, s, _ms = split(e.ts, JST_OFFSET_MS)
-    count = "" if e.op in ("login", "logout") else str(e.count)
+    count = "" if e.op in ("login", "logout") else str(e.rows)
     return (
         f"{d.year}/{d.month:02d}/{d.day:02d} {h:02d}:{m:02d}:{s:02d},{e.account},{e.host},{e.ip},"
         f"{OP_JA[e.op]},{SCREEN[e.op]},{e.target},{count},{RESULT_JA[e.result]}"
@@ -93,7 +93,7 @@ def _iso_jst(ts: int) -> str:
 
 def _jsonl(system: str) -> Callable[[Event], str]:
     def render(e: Event) -> str:
-        count = "null" if e.op in ("login", "logout") else str(e.count)
+        count = "null" if e.op in ("login", "logout") else str(e.rows)
         target = f'"{e.target}"' if e.target else "null"
         return (
             f'{{"ts":"{_iso_utc(e.ts)}","system":"{system}","user":"{e.account}","src_ip":"{e.ip}",'
@@ -112,7 +112,7 @@ def _syslog5424(system: str) -> Callable[[Event], str]:
         return (
             f"<{pri}>1 {_iso_jst(e.ts)} {app}-ap01 {app} {_pid(e, 2000)} ACCESS "
             f'[access@32473 user="{e.account}" src="{e.ip}" host="{e.host}" action="{e.op}" '
-            f'target="{e.target}" count="{e.count}" outcome="{RESULT_EN[e.result]}"] '
+            f'target="{e.target}" count="{e.rows}" outcome="{RESULT_EN[e.result]}"] '
             f"{e.op} {RESULT_EN[e.result]}"
         )
 
@@ -128,7 +128,7 @@ def _syslog3164(system: str) -> Callable[[Event], str]:
         return (
             f"<{pri}>{MONTHS[d.month - 1]} {d.day:2d} {h:02d}:{m:02d}:{s:02d} {app}-ap01 {app}[{_pid(e, 4000)}]: "
             f"user={e.account} src={e.ip} host={e.host} action={e.op} target={e.target or '-'} "
-            f"count={e.count} outcome={RESULT_EN[e.result]}"
+            f"count={e.rows} outcome={RESULT_EN[e.result]}"
         )
 
     return render
@@ -164,12 +164,12 @@ def _combined(system: str) -> Callable[[Event], str]:
 
     def render(e: Event) -> str:
         d, h, m, s, _ms = split(e.ts, JST_OFFSET_MS)
-        path = _PATHS[e.op].format(t=e.target or "-", n=e.count)
+        path = _PATHS[e.op].format(t=e.target or "-", n=e.rows)
         if e.result == "ok":
             status = 302 if e.op in ("login", "logout", "update", "delete") else 200
         else:
             status = 401 if e.result == "fail" else 403
-        size = 0 if status == 302 else 180 + e.count * 310 if e.op == "export" else 2300 + len(e.target) * 57
+        size = 0 if status == 302 else 180 + e.rows * 310 if e.op == "export" else 2300 + len(e.target) * 57
         return (
             f"{e.ip} - {e.account} [{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:{h:02d}:{m:02d}:{s:02d} +0900] "
             f'"{path} HTTP/1.1" {status} {size} "https://{app}.{_DOMAIN}/" "{_UA}"'
@@ -281,7 +281,7 @@ def _pgaudit(system: str) -> Callable[[Event], str]:
             "update": ("WRITE", "UPDATE", f"UPDATE {table} SET updated_at = now() WHERE id = '{e.target}'"),
             "delete": ("WRITE", "DELETE", f"DELETE FROM {table} WHERE id = '{e.target}'"),
         }[e.op]
-        return f'{head} LOG:  AUDIT: SESSION,1,1,{klass},{command},TABLE,{table},"{statement}",<not logged>,{e.count}'
+        return f'{head} LOG:  AUDIT: SESSION,1,1,{klass},{command},TABLE,{table},"{statement}",<not logged>,{e.rows}'
 
     return render
 
@@ -307,7 +307,7 @@ def _oracle(system: str) -> Callable[[Event], str]:
             "DELETE": f"DELETE FROM {schema}.CUSTOMER_CHARGES WHERE SUPPLY_POINT_ID = :1",
         }.get(action, "")
         if e.op == "export":
-            sql = f"SELECT * FROM {schema}.CUSTOMER_CHARGES WHERE BILLING_MONTH = :1 /* CSV_EXPORT rows={e.count} */"
+            sql = f"SELECT * FROM {schema}.CUSTOMER_CHARGES WHERE BILLING_MONTH = :1 /* CSV_EXPORT rows={e.rows} */"
         auth = f"(TYPE=(DATABASE));(CLIENT ADDRESS=((ADDRESS=(PROTOCOL=tcp)(HOST={e.ip})(PORT={_port(e)}))));"
         return (
             f"{d.isoformat()} {h:02d}:{m:02d}:{s:02d}.{ms:03d}000,{schema},{e.account},{e.account},{e.host},{e.host},"
