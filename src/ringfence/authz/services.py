@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -85,17 +86,21 @@ def units_below(unit_ids: Iterable[int], at: dt.datetime) -> frozenset[int]:
     return frozenset(seen)
 
 
-def compute_access(
-    user: AbstractBaseUser | AnonymousUser, at: dt.datetime, now: dt.datetime | None = None
-) -> Access:
-    """Roles in force at ``now`` (default: the present) and the scope they reach as of ``at``."""
-    now = now or timezone.now()
-    empty = Access(frozenset(), frozenset(), Scope(at, False, frozenset(), frozenset()))
+def assignments_in_force(user: AbstractBaseUser | AnonymousUser, now: dt.datetime) -> list[RoleAssignment]:
+    """The user's role assignments in force at ``now``, with their units and systems (three queries)."""
     if not user.is_authenticated or not user.is_active:
-        return empty
-    assignments = list(
+        return []
+    return list(
         RoleAssignment.objects.in_force(now).filter(user_id=user.pk).prefetch_related("units", "systems")
     )
+
+
+def access_from(
+    user: AbstractBaseUser | AnonymousUser, assignments: list[RoleAssignment], at: dt.datetime
+) -> Access:
+    """Roles and permissions of ``assignments`` and the scope they reach as of ``at``."""
+    if not user.is_authenticated or not user.is_active:
+        return Access(frozenset(), frozenset(), Scope(at, False, frozenset(), frozenset()))
     roles = {a.role for a in assignments}
     if getattr(user, "is_superuser", False):
         # A Django superuser is an administrator; no other way around the role table.
@@ -117,13 +122,25 @@ def compute_access(
     )
 
 
+def compute_access(
+    user: AbstractBaseUser | AnonymousUser, at: dt.datetime, now: dt.datetime | None = None
+) -> Access:
+    """Roles in force at ``now`` (default: the present) and the scope they reach as of ``at``."""
+    return access_from(user, assignments_in_force(user, now or timezone.now()), at)
+
+
 def access_for(request: HttpRequest, at: dt.datetime | None = None) -> Access:
-    """The requesting user's access as of ``at`` (default now), computed once per request and date."""
-    at = at or timezone.now()
-    cache: dict[dt.datetime, Access] = request.__dict__.setdefault("_ringfence_access", {})
-    if at not in cache:
-        cache[at] = compute_access(request.user, at)
-    return cache[at]
+    """The requesting user's access as of ``at`` (default now).
+
+    Roles are read once per request; the scope once per request and date.
+    """
+    state: dict[Any, Any] = request.__dict__.setdefault("_ringfence_access", {})
+    if "assignments" not in state:
+        state["assignments"] = assignments_in_force(request.user, timezone.now())
+    if at not in state:
+        state[at] = access_from(request.user, state["assignments"], at or timezone.now())
+    access: Access = state[at]
+    return access
 
 
 def has_permission(request: HttpRequest, permission: str) -> bool:

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models.functions import Replace
 
 from ringfence.authz.services import Scope, units_below
 
@@ -74,6 +75,10 @@ def person_facts(person_ids: Iterable[int | None], at: dt.datetime) -> dict[int,
 # -------------------------------------------------------------------------------------------- people
 
 
+def _without_spaces(field_name: str) -> Replace:
+    return Replace(Replace(F(field_name), Value(" "), Value("")), Value("\u3000"), Value(""))
+
+
 def visible_people(scope: Scope) -> QuerySet[PersonVersion]:
     """Versions, valid as of the scope's date, of the people the scope reaches."""
     qs = PersonVersion.objects.as_of(scope.at)
@@ -97,14 +102,15 @@ def search_people(
     qs = visible_people(scope)
     query = unicodedata.normalize("NFKC", query).strip()
     if query:
-        compact = query.replace(" ", "").replace("\u3000", "")
-        qs = qs.filter(
+        # Names are stored with or without a space between family and given name; compare without.
+        compact = query.replace(" ", "")
+        qs = qs.annotate(
+            kanji_compact=_without_spaces("name_kanji"), kana_compact=_without_spaces("name_kana")
+        ).filter(
             Q(entity__employee_number__istartswith=query)
-            | Q(name_kanji__icontains=query)
-            | Q(name_kanji__icontains=compact)
-            | Q(name_kana__icontains=katakana(query))
-            | Q(name_kana__icontains=hiragana(query))
-            | Q(name_kana__icontains=katakana(compact))
+            | Q(kanji_compact__icontains=compact)
+            | Q(kana_compact__icontains=katakana(compact))
+            | Q(kana_compact__icontains=hiragana(compact))
         )
     if unit_code:
         unit = OrgUnit.objects.filter(code=unit_code).first()
