@@ -118,3 +118,5 @@ class TerminalVersion(EntityVersion):
 
     class Meta(EntityVersion.Meta):
         verbose_name = _("terminal version")
+        # Log lines name a terminal by its address: "which terminal had 10.20.1.5 at T" must not scan.
+        indexes = [models.Index(fields=["ip_address", "valid_from"], name="registry_terminal_ip_idx")]

@@ -316,13 +316,16 @@ def account_owner_at(
     and an account without owner are answered through ``state``.
     """
     when, known = moment(at), _known(known_at)
-    system = _system(system_code)
-    system_row = SystemVersion.objects.as_of(when, known).filter(entity=system).first()
-    if system_row is None:
+    # The common case (system catalogued, account valid) costs one query each for system and account.
+    system_row = (
+        SystemVersion.objects.as_of(when, known).filter(entity__code=system_code).select_related("entity").first()
+    )
+    if system_row is not None:
+        system = system_row.entity
+    else:
+        system = _system(system_code)
         # Outside the catalogue period: name it with the latest name known.
-        system_row = (
-            SystemVersion.objects.known_at(known).filter(entity=system).order_by("-valid_from").first()
-        )
+        system_row = SystemVersion.objects.known_at(known).filter(entity=system).order_by("-valid_from").first()
     base: dict[str, Any] = {
         "system_code": system.code,
         "system_name": system_row.name_ja if system_row is not None else "",
@@ -330,12 +333,15 @@ def account_owner_at(
         "at": when,
         "known_at": known,
     }
-    account = Account.objects.filter(system=system, account_id=account_id).first()
-    if account is None:
-        return AccountOwnerAt(**base, state=AccountState.UNKNOWN_ACCOUNT)
-    row = AccountVersion.objects.as_of(when, known).filter(entity=account).select_related("owner").first()
+    row = (
+        AccountVersion.objects.as_of(when, known)
+        .filter(entity__system=system, entity__account_id=account_id)
+        .select_related("owner")
+        .first()
+    )
     if row is None:
-        return AccountOwnerAt(**base, state=AccountState.NOT_VALID)
+        exists = Account.objects.filter(system=system, account_id=account_id).exists()
+        return AccountOwnerAt(**base, state=AccountState.NOT_VALID if exists else AccountState.UNKNOWN_ACCOUNT)
     base.update(
         kind=row.kind,
         status=row.status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -80,4 +81,4 @@ def test_lookup_is_audited_as_a_view(world, capsys):
 def test_parse_moment_conventions():
     assert parse_moment("2024-04-01").isoformat() == "2024-04-01T00:00:00+09:00"
     assert parse_moment("2024-04-01 09:30").tzinfo == JST
-    assert parse_moment("2024-04-01T00:00:00+00:00").utcoffset().total_seconds() == 0
+    assert parse_moment("2024-04-01T00:00:00+00:00").utcoffset() == dt.timedelta(0)
