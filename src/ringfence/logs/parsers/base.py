@@ -197,6 +197,9 @@ class Mapper:
             time_formats or definition.time_format, definition.zone, context.reference_time
         )
         self.source_id = definition.id
+        # Values that mean "nothing here" in the source (option null_values; "-" by default, as syslog
+        # key=value messages and web logs write it).
+        self.nulls = frozenset(definition.option("null_values", ["", "-"]))
 
     def event(
         self, source: Mapping[str, Any], native: Mapping[str, Any], text: str, raw: RawLine
@@ -209,7 +212,7 @@ class Mapper:
         values = self.values
         for name, value in source.items():
             target = fields.get(name)
-            if value is None or value == "":
+            if value is None or (isinstance(value, str) and value in self.nulls):
                 continue
             codes = values.get(name)
             if codes is not None:
