@@ -25,6 +25,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "setup": ("ringfence.cli.setup_cmd", "setup", "Create or upgrade the database."),
     "user": ("ringfence.cli.setup_cmd", "user", "Create a login with a role."),
     "asof": ("ringfence.cli.asof_cmd", "asof", "Who owned an account of a system at a moment."),
+    "verify": ("ringfence.cli.lake_cmd", "verify", "Check that the log lake is complete and unaltered."),
+    "lake": ("ringfence.cli.lake_cmd", "lake", "Log lake: purge past retention, compact, recover."),
 }
 
 
