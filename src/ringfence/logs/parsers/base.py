@@ -118,13 +118,13 @@ class Batch:
             if name == "time":
                 arrays[name] = pa.array(cols["time"], pa.int64()).cast(_TIMESTAMP)
             elif name == "system":
-                arrays[name] = pa.array([self.definition.system] * count, pa.string())
+                arrays[name] = pa.repeat(pa.scalar(self.definition.system, pa.string()), count)
             elif name == "source":
-                arrays[name] = pa.array([self.definition.id] * count, pa.string())
+                arrays[name] = pa.repeat(pa.scalar(self.definition.id, pa.string()), count)
             elif name == "source_file":
-                arrays[name] = pa.array([self.context.source_file] * count, pa.string())
+                arrays[name] = pa.repeat(pa.scalar(self.context.source_file, pa.string()), count)
             elif name == "ingested_at":
-                arrays[name] = pa.array([self.context.ingested_at] * count, _TIMESTAMP)
+                arrays[name] = pa.repeat(pa.scalar(self.context.ingested_at, _TIMESTAMP), count)
             else:
                 arrays[name] = pa.array(cols[name], kind)
         return pa.Table.from_pydict(arrays, schema=EVENT_SCHEMA)
