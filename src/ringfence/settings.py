@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "ringfence.authz",
     "ringfence.registry",
     "ringfence.logs",
+    "ringfence.identity",
     "ringfence.web",
 ]
 

@@ -1,0 +1,1 @@
+"""Writes of ID governance: reconciliation, findings, authentication reviews, campaigns."""
