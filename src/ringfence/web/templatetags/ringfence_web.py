@@ -105,3 +105,11 @@ def choice_label(value: str, choices_class: str) -> str:
     if code_list is None:
         return value
     return str(dict(code_list.choices).get(value, value))
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Compact JSON of a detail dict (Japanese kept readable); '' for an empty one."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str) if value else ""
