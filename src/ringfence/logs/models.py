@@ -62,3 +62,6 @@ class LakeRetention(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}: {self.years}"
+
+
+from ringfence.logs.ingest.models import FileCheckpoint, QuarantinedLine, SourceTally, StreamToken  # noqa: E402,F401

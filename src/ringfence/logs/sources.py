@@ -285,7 +285,9 @@ def load_source(path: Path) -> SourceDefinition:
             _("%(file)s is not UTF-8") % {"file": path}, [InputProblem(path, None, None, str(exc))]
         ) from exc
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        # Python 3.11's TOMLDecodeError has no lineno attribute; the line is only in the message.
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
         raise BadInput(
             _("%(file)s is not valid TOML") % {"file": path}, [InputProblem(path, line, None, str(exc))]
         ) from exc

@@ -135,6 +135,8 @@ def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
     Chain problems (an altered, removed or inserted entry; a transaction left incomplete in the middle) go
     to ``problems``; an incomplete last line or last transaction is flagged but not counted as a problem,
     because a crashed writer leaves exactly that and recovery removes it (nothing in it was acknowledged).
+    A transaction's adds and removes reach ``live`` only once all its entries have been read, so a reader
+    never sees half a batch or half a compaction.
     """
     wanted = set(want_hash_at)
     result = ManifestScan()
@@ -148,6 +150,7 @@ def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
     txn_next = 0
     txn_size = 0
     txn_offset = 0
+    staged: list[tuple[int, Entry]] = []  # add/remove entries of the transaction being read
     with os_errors(path), open(path, "rb") as fh:
         for line_no, raw in enumerate(fh, start=1):
             start = offset
@@ -194,6 +197,7 @@ def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
                     % {"line": line_no, "txn": txn}
                 )
                 txn = None
+                staged = []
             if "txn" in fields:
                 index = int(fields.get("txn_index", 0))
                 if txn is None:
@@ -213,23 +217,14 @@ def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
                     txn = None
             if seq == 0 and op == Op.INIT:
                 result.lake_id = str(fields.get("lake_id"))
-            elif op == Op.ADD:
-                if entry.path in result.live:
-                    result.problems.append(
-                        _("manifest line %(line)d: %(path)s is added while already in the lake")
-                        % {"line": line_no, "path": entry.path}
-                    )
-                result.live[entry.path] = entry
-                result.removed.pop(entry.path, None)
-            elif op == Op.REMOVE:
-                if result.live.pop(entry.path, None) is None:
-                    result.problems.append(
-                        _("manifest line %(line)d: %(path)s is removed but was not in the lake")
-                        % {"line": line_no, "path": entry.path}
-                    )
-                result.removed[entry.path] = entry
-            elif op != Op.INIT or seq != 0:
+            elif op in (Op.ADD, Op.REMOVE):
+                staged.append((line_no, entry))
+            else:
                 result.problems.append(_("manifest line %(line)d: unknown operation") % {"line": line_no})
+            if txn is None:  # the transaction is complete (or the entry stood alone): apply it
+                for staged_line, staged_entry in staged:
+                    _apply(result, staged_line, staged_entry)
+                staged = []
             if seq in wanted:
                 result.hash_at[seq] = own
             prev = own
@@ -240,6 +235,25 @@ def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
     if txn is not None:
         result.open_txn_offset = txn_offset
     return result
+
+
+def _apply(result: ManifestScan, line_no: int, entry: Entry) -> None:
+    """Apply a committed add or remove to the live set, noting impossible ones."""
+    if entry.op == Op.ADD:
+        if entry.path in result.live:
+            result.problems.append(
+                _("manifest line %(line)d: %(path)s is added while already in the lake")
+                % {"line": line_no, "path": entry.path}
+            )
+        result.live[entry.path] = entry
+        result.removed.pop(entry.path, None)
+    else:
+        if result.live.pop(entry.path, None) is None:
+            result.problems.append(
+                _("manifest line %(line)d: %(path)s is removed but was not in the lake")
+                % {"line": line_no, "path": entry.path}
+            )
+        result.removed[entry.path] = entry
 
 
 def build_entries(

@@ -58,6 +58,18 @@ def set_retention(system: str, years: int, *, actor: str, note: str) -> LakeRete
     return row
 
 
+def _default_years() -> int:
+    from ringfence.logs.models import DEFAULT_RETENTION_YEARS
+
+    return DEFAULT_RETENTION_YEARS
+
+
+def _systems_with_own_retention() -> set[str]:
+    from ringfence.logs.models import LakeRetention
+
+    return set(LakeRetention.objects.values_list("system", flat=True))
+
+
 def years_before(day: dt.date, years: int) -> dt.date:
     """The same calendar day ``years`` earlier (29 February becomes 28 February)."""
     try:
@@ -126,8 +138,19 @@ def purge(
             for entry in session.manifest.live.values()
             if system is None or entry.fields.get("system") == system
         ]
-        systems = {system} if system is not None else {f.system for f in candidates}
+        systems = (
+            {system} if system is not None else {f.system for f in candidates} | _systems_with_own_retention()
+        )
         refused = []
+        if system is None:
+            # Also systems the lake does not hold yet: a purge of "everything before X" must be safe whatever
+            # arrives later.
+            default_kept = years_before(today or timezone.now().astimezone(JST).date(), _default_years())
+            if before > default_kept:
+                refused.append(
+                    _("systems without their own retention keep events from %(day)s (%(years)d years)")
+                    % {"day": default_kept.isoformat(), "years": _default_years()}
+                )
         for code in sorted(systems):
             kept = first_kept_day(code, today)
             if before > kept:

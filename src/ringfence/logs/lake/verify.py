@@ -120,14 +120,23 @@ def _disk_files(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _pending(root: Path) -> list[str]:
+def _pending(root: Path) -> dict[str, set[str]]:
+    """Unfinished writes' intents, each with the part files it was creating."""
     pending = root / PENDING_DIR
     if not pending.is_dir():
-        return []
-    return sorted(relative(root, p) for p in pending.glob("*.json"))
+        return {}
+    found: dict[str, set[str]] = {}
+    for intent in sorted(pending.glob("*.json")):
+        try:
+            body = json.loads(intent.read_text(encoding="utf-8"))
+            creating = {str(final) for _temp, final in body.get("create", [])}
+        except (OSError, ValueError, TypeError):
+            creating = set()
+        found[relative(root, intent)] = creating
+    return found
 
 
-def _snapshot(root: Path) -> tuple[ManifestScan, list[str], list[str], list[str]]:
+def _snapshot(root: Path) -> tuple[ManifestScan, list[str], list[str], dict[str, set[str]]]:
     with _shared_lock(root):
         lake_id = _lake_id(root)
         head = recorded_head_seq(root, lake_id) if lake_id else None
@@ -188,10 +197,13 @@ def verify_lake(
             )
         )
     disk = set(on_disk)
+    unfinished = set().union(*pending.values()) if pending else set()
     for path in on_disk:
         if path in result.live:
             continue
-        if path.endswith(TEMP_SUFFIX):
+        if path in unfinished:
+            problems.append(Problem("leftover", path, _("unacknowledged file of an unfinished write")))
+        elif path.endswith(TEMP_SUFFIX):
             problems.append(Problem("leftover", path, _("temporary file of an interrupted write")))
         elif path in result.removed:
             removal = result.removed[path].fields

@@ -381,6 +381,10 @@ class _BlockReader:
                 continue  # formats Arrow's strptime reads differently: per line
             else:
                 local = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+                # Arrow's strptime rolls 30 February over into March; a time must print back as it was read
+                # (a time that does not, e.g. without zero padding, is left to the per-line parser).
+                printed = pc.strftime(local, format=fmt)
+                local = pc.if_else(pc.equal(printed, text), local, pa.scalar(None, local.type))
                 parsed = pc.assume_timezone(local, self.zone, ambiguous="earliest", nonexistent="earliest")
             result = pc.coalesce(result, parsed)
         return result, _mask(pc.and_(pc.is_valid(text), pc.is_null(result)))

@@ -32,11 +32,15 @@ def test_append_and_read_back_through_duckdb(lake_root):
     files = lake.append(batch)
     assert sum(f.rows for f in files) == 30
     con = lake.connect()
-    stored = con.sql("SELECT event_id, time, system, raw, record_ids FROM events ORDER BY time").to_arrow_table()
+    stored = con.sql(
+        "SELECT event_id, time, system, raw, record_ids FROM events ORDER BY time"
+    ).to_arrow_table()
     assert stored.column("event_id").to_pylist() == batch.column("event_id").to_pylist()
     assert stored.column("raw").to_pylist() == batch.column("raw").to_pylist()
     assert stored.column("record_ids").to_pylist() == batch.column("record_ids").to_pylist()
-    assert [t.astimezone(dt.UTC) for t in stored.column("time").to_pylist()] == batch.column("time").to_pylist()
+    assert [t.astimezone(dt.UTC) for t in stored.column("time").to_pylist()] == batch.column(
+        "time"
+    ).to_pylist()
     assert lake.count_events(con) == [("CIS", dt.date(2026, 10, 1), 24), ("CIS", dt.date(2026, 10, 2), 6)]
     wanted = batch.column("event_id").to_pylist()[3:5]
     found = lake.events_by_id([*wanted, "no-such-id"], con)
@@ -149,7 +153,9 @@ def test_wrong_type_and_bad_system_code_are_named(lake_root):
 def test_times_in_another_zone_are_accepted_as_the_same_instant(lake_root):
     batch = hourly("CIS", jst(2026, 10, 1, 8), 1, "a.log")
     tokyo = batch.set_column(
-        1, pa.field("time", pa.timestamp("ms", tz="Asia/Tokyo")), [batch.column("time").cast(pa.timestamp("ms", tz="Asia/Tokyo"))]
+        1,
+        pa.field("time", pa.timestamp("ms", tz="Asia/Tokyo")),
+        [batch.column("time").cast(pa.timestamp("ms", tz="Asia/Tokyo"))],
     )
     (written,) = lake.append(tokyo)
     assert written.min_time == jst(2026, 10, 1, 8)
@@ -160,7 +166,11 @@ def test_times_in_another_zone_are_accepted_as_the_same_instant(lake_root):
     st.lists(
         st.tuples(
             st.sampled_from(["CIS", "MDMS", "BADGE-1"]),
-            st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1), timezones=st.just(dt.UTC)),
+            st.datetimes(
+                min_value=dt.datetime(2000, 1, 1),
+                max_value=dt.datetime(2040, 1, 1),
+                timezones=st.just(dt.UTC),
+            ),
         ),
         min_size=1,
         max_size=60,
@@ -172,7 +182,10 @@ def test_split_keeps_every_event_in_the_partition_of_its_jst_day(events):
     seen: list[int] = []
     for partition, part in parts:
         for system, when, line in zip(
-            part.column("system").to_pylist(), part.column("time").to_pylist(), part.column("source_line").to_pylist(), strict=True
+            part.column("system").to_pylist(),
+            part.column("time").to_pylist(),
+            part.column("source_line").to_pylist(),
+            strict=True,
         ):
             assert system == partition.system
             assert when.astimezone(JST).date() == partition.day

@@ -62,7 +62,10 @@ def test_an_altered_file_and_a_deleted_file_are_both_named(filled):
     assert len(problem_lines) == 2
     report = json.loads(run_verify("--json").output)
     assert report["ok"] is False
-    assert {(p["kind"], p["path"]) for p in report["problems"]} == {("altered", altered), ("missing", deleted)}
+    assert {(p["kind"], p["path"]) for p in report["problems"]} == {
+        ("altered", altered),
+        ("missing", deleted),
+    }
 
 
 def test_a_file_inserted_behind_the_manifest_is_named_and_not_queried(filled):

@@ -1,0 +1,1 @@
+"""Ingestion: log files and streams into the lake, with checkpoints, quarantine and health figures."""
