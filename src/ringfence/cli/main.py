@@ -27,6 +27,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "asof": ("ringfence.cli.asof_cmd", "asof", "Who owned an account of a system at a moment."),
     "verify": ("ringfence.cli.lake_cmd", "verify", "Check that the log lake is complete and unaltered."),
     "lake": ("ringfence.cli.lake_cmd", "lake", "Log lake: purge past retention, compact, recover."),
+    "ingest": ("ringfence.cli.ingest_cmd", "ingest", "Ingest log files and folders into the log lake."),
+    "stream": ("ringfence.cli.ingest_cmd", "stream", "Live log intake: HTTP, syslog, file tailing."),
 }
 
 

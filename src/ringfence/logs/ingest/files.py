@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from django.utils.translation import gettext as _
 
@@ -136,7 +137,9 @@ def plain_copy(item: InputFile, scratch: Path) -> Iterator[Path]:
         target.unlink(missing_ok=True)
 
 
-def _copy(src: object, out: object, name: str) -> None:
+def _copy(src: IO[bytes], out: IO[bytes], name: str) -> None:
     if name.endswith(".gz") and not isinstance(src, gzip.GzipFile):
-        src = gzip.GzipFile(fileobj=src)  # type: ignore[arg-type]  # a .gz inside a ZIP
-    shutil.copyfileobj(src, out, COPY_CHUNK)  # type: ignore[arg-type]
+        with gzip.GzipFile(fileobj=src, mode="rb") as inner:  # a .gz inside a ZIP
+            shutil.copyfileobj(inner, out, COPY_CHUNK)
+        return
+    shutil.copyfileobj(src, out, COPY_CHUNK)

@@ -1,0 +1,74 @@
+"""``ringfence ingest`` (log files and folders into the lake) and ``ringfence stream`` (the live service)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ringfence.cli.progress import progress
+
+
+def _sources_dir(value: str | None) -> Path | None:
+    """The folder of source definitions: the option, or ``<data dir>/sources`` when that exists."""
+    if value:
+        return Path(value)
+    from django.conf import settings
+
+    default = Path(settings.DATA_DIR) / "sources"
+    return default if default.is_dir() else None
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", "source_id", help="Read every file with this source definition (its id).")
+@click.option(
+    "--sources-dir",
+    type=click.Path(file_okay=False),
+    help="Folder of source definitions (*.toml); default <data dir>/sources.",
+)
+@click.option("--flush-events", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Events gathered before each write to the lake.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest(paths: tuple[Path, ...], source_id: str | None, sources_dir: str | None, flush_events: int,
+           as_json: bool) -> None:  # fmt: skip
+    """Ingest log files (plain, .gz, .zip) and folders into the log lake.
+
+    Files are routed to the definition of the system their folder is named after, unless --source is
+    given. A re-run adds no duplicates; lines that cannot be parsed are quarantined and counted.
+    """
+    from ringfence.logs.ingest.batch import BatchIngest
+    from ringfence.logs.ingest.routing import SourceRouter, load_definitions
+
+    router = SourceRouter(load_definitions(_sources_dir(sources_dir)), source_id)
+    with progress() as bar:
+        job = BatchIngest(router, flush_events=flush_events)
+        planned = job.plan(paths)
+        task = bar.add_task("ingest", total=sum(item.size for item, _d in planned) or 1)
+        job.progress = lambda _name, size: bar.advance(task, size)
+        summary = job.run(paths)
+    totals = summary.totals
+    if as_json:
+        click.echo(json.dumps({
+            "files": summary.files, "files_unchanged": summary.files_unchanged,
+            "files_resumed": summary.files_resumed, **totals.as_dict(), "seconds": round(summary.seconds, 3),
+            "by_source": {k: v.as_dict() for k, v in sorted(summary.by_source.items())}, "notes": summary.notes,
+        }, ensure_ascii=False))  # fmt: skip
+        return
+    for note in summary.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"{'source':<28}{'read':>12}{'stored':>12}{'duplicate':>12}{'quarantined':>13}{'skipped':>10}")
+    for source, counts in sorted(summary.by_source.items()):
+        click.echo(f"{source:<28}{counts.read:>12,}{counts.stored:>12,}{counts.duplicates:>12,}"
+                   f"{counts.quarantined:>13,}{counts.skipped:>10,}")  # fmt: skip
+    click.echo(f"{'total':<28}{totals.read:>12,}{totals.stored:>12,}{totals.duplicates:>12,}"
+               f"{totals.quarantined:>13,}{totals.skipped:>10,}")  # fmt: skip
+    click.echo(
+        f"{summary.files} files ({summary.files_unchanged} unchanged, {summary.files_resumed} resumed) "
+        f"in {summary.seconds:.1f} s, {summary.events_per_second:,.0f} lines/s"
+    )
+    if totals.quarantined:
+        click.echo(
+            f"{totals.quarantined:,} lines quarantined: see the sources page or the quarantine list", err=True
+        )
