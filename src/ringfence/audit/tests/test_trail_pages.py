@@ -88,3 +88,16 @@ def test_login_page_is_japanese_by_default(client, db):
     body = client.get("/accounts/login/").content.decode()
     assert 'lang="ja"' in body
     assert "sign up" not in body.lower()
+
+
+def test_large_trail_is_verified_on_request(client, logins, monkeypatch):
+    from ringfence.audit import views
+
+    monkeypatch.setattr(views, "AUTO_VERIFY_LIMIT", 3)
+    for i in range(5):
+        record(AuditAction.VIEW, actor="erin", target_type="person", target_ref=f"E{i}")
+    client.force_login(logins["auditor"])
+    assert client.get("/audit/").context["verified"] is False
+    response = client.get("/audit/", {"verify": "1"})
+    assert response.context["verified"] is True
+    assert response.context["problems"] == []
