@@ -41,7 +41,7 @@ def test_detection_rule():
 
 def test_explicit_encoding_wins_and_wrong_bytes_are_located(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_bytes("a,b\n1,2\n".encode() + "3,髙\n".encode("cp932"))
+    path.write_bytes(b"a,b\n1,2\n" + "3,髙\n".encode("cp932"))
     assert read_table(path, encoding="Shift_JIS").rows[1].cells == {0: "3", 1: "髙"}
     with pytest.raises(BadInput) as caught:
         read_table(path, encoding="utf-8")

@@ -9,10 +9,10 @@ one bulk update of ``superseded_at`` and one ``bulk_create`` — the same rows `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import models
+from django.db import connections, models, router
 
 from ringfence.core.temporal import (
     Segment,
@@ -21,10 +21,9 @@ from ringfence.core.temporal import (
     model_defaults,
     plan_change,
     same_attrs,
-    segments_of,
 )
 
-from .refs import chunks, rows_for
+from .refs import chunks
 
 TimelineKey = tuple[Any, ...]
 
@@ -75,6 +74,54 @@ def plan_bounded(
     return out
 
 
+def _adapter(
+    model: type[models.Model], attname: str, vendor_ops: Any, connection: Any
+) -> Callable[[Any], Any]:
+    """The cheapest correct conversion of a Python value to a query parameter for one column."""
+    f = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    internal = f.get_internal_type()
+    if internal == "DateTimeField":
+        return lambda v: vendor_ops.adapt_datetimefield_value(v) if v is not None else None
+    if internal == "DateField":
+        return lambda v: vendor_ops.adapt_datefield_value(v) if v is not None else None
+    if internal in (
+        "CharField",
+        "TextField",
+        "BooleanField",
+        "IntegerField",
+        "BigIntegerField",
+        "ForeignKey",
+        "AutoField",
+        "BigAutoField",
+    ):
+        return lambda v: v
+    return lambda v: f.get_db_prep_save(v, connection)
+
+
+def bulk_insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]], batch_size: int = 2000) -> int:
+    """INSERT many rows that all give the same columns (attnames), with one prepared statement.
+
+    ``bulk_create`` spends most of its time compiling SQL per object; for tens of thousands of history
+    rows a single ``executemany`` with per-column adapters is several times faster and writes the same.
+    """
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    columns = list(rows[0])
+    adapters = [_adapter(model, name, connection.ops, connection) for name in columns]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            params = [
+                [adapt(row[name]) for adapt, name in zip(adapters, columns, strict=True)]
+                for row in rows[start : start + batch_size]
+            ]
+            cursor.executemany(sql, params)
+    return len(rows)
+
+
 class TimelineBook:
     """Old and planned segments of the timelines of ``model`` keyed by their TIMELINE_KEY attnames."""
 
@@ -84,16 +131,25 @@ class TimelineBook:
             getattr(model._meta.get_field(name), "attname", name) for name in model.TIMELINE_KEY
         )
         self.defaults = model_defaults(model)
+        self.attribute_names = model.attribute_names()
         self.old: dict[TimelineKey, list[Segment]] = {}
         self.new: dict[TimelineKey, list[Segment]] = {}
 
     def load(self, field: str, ids: Iterable[Any]) -> None:
-        """Load the current rows of every timeline whose ``field`` is among ``ids``."""
-        grouped: dict[TimelineKey, list[TemporalRecord]] = {}
-        for row in rows_for(self.model, field, ids, superseded_at__isnull=True):
-            grouped.setdefault(self.key_of(row), []).append(row)
-        for key, rows in grouped.items():
-            self.old[key] = segments_of(rows)
+        """Load the current rows of every timeline whose ``field`` is among ``ids`` (as plain values)."""
+        names = ["id", *self.key_attnames, "valid_from", "valid_to", *self.attribute_names]
+        grouped: dict[TimelineKey, list[Segment]] = {}
+        wanted = sorted(set(ids))
+        for part in chunks(wanted):
+            rows = self.model._default_manager.filter(**{f"{field}__in": part}, superseded_at__isnull=True)
+            for row in rows.values(*names):
+                key = tuple(row[name] for name in self.key_attnames)
+                attrs = {name: row[name] for name in self.attribute_names}
+                grouped.setdefault(key, []).append(
+                    Segment(row["valid_from"], row["valid_to"], attrs, row_id=row["id"])
+                )
+        for key, segments in grouped.items():
+            self.old[key] = sorted(segments, key=lambda s: s.start)
 
     def key_of(self, row: models.Model) -> TimelineKey:
         return tuple(getattr(row, name) for name in self.key_attnames)
@@ -113,25 +169,26 @@ class TimelineBook:
     def persist(self, *, source: str, stamp: dt.datetime) -> tuple[int, int]:
         """Supersede what changed and insert what is new, in bulk; (superseded, inserted)."""
         supersede: list[int] = []
-        inserts: list[TemporalRecord] = []
+        inserts: list[dict[str, Any]] = []
         for key, planned in self.new.items():
             d = diff(self.old.get(key, []), planned)
             supersede.extend(d.supersede)
             key_values = dict(zip(self.key_attnames, key, strict=True))
             for seg in d.insert:
                 inserts.append(
-                    self.model(
+                    {
                         **key_values,
-                        **seg.attrs,
-                        valid_from=seg.start,
-                        valid_to=seg.end,
-                        recorded_at=stamp,
-                        source=source,
-                    )
+                        **{name: seg.attrs[name] for name in self.attribute_names},
+                        "valid_from": seg.start,
+                        "valid_to": seg.end,
+                        "recorded_at": stamp,
+                        "superseded_at": None,
+                        "source": source,
+                    }
                 )
         for part in chunks(supersede):
             self.model._default_manager.filter(pk__in=part, superseded_at__isnull=True).update(
                 superseded_at=stamp
             )
-        self.model._default_manager.bulk_create(inserts, batch_size=1000)
+        bulk_insert(self.model, inserts)
         return len(supersede), len(inserts)

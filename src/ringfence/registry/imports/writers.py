@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ringfence.core.errors import InputProblem
@@ -46,10 +47,10 @@ from ringfence.registry.models import (
 )
 
 from .records import Record
-from .refs import load_ids, rows_for
+from .refs import chunks, load_ids
 from .report import ImportReport
 from .spec import PERSONNEL_CHANGES, TableSpec
-from .timelines import TimelineBook, empty_value, plan_bounded, same_timeline
+from .timelines import TimelineBook, bulk_insert, empty_value, plan_bounded, same_timeline
 
 
 @dataclass
@@ -216,15 +217,22 @@ def _entity_ids(
     """Key tuple → entity id, creating the missing entities in bulk when ``create``."""
 
     def load() -> dict[tuple[Any, ...], int]:
-        rows = rows_for(entity_model, fields[-1], [k[-1] for k in keys])
-        found = {tuple(getattr(r, f) for f in fields): r.pk for r in rows}
-        return {k: v for k, v in found.items() if k in keys}
+        found: dict[tuple[Any, ...], int] = {}
+        for part in chunks(sorted({k[-1] for k in keys})):
+            for row in entity_model._default_manager.filter(**{f"{fields[-1]}__in": part}).values_list(
+                "pk", *fields
+            ):
+                if row[1:] in keys:
+                    found[row[1:]] = row[0]
+        return found
 
     found = load()
     missing = keys - found.keys()
     if create and missing:
-        entity_model._default_manager.bulk_create(
-            [entity_model(**dict(zip(fields, key, strict=True))) for key in sorted(missing)], batch_size=1000
+        now = timezone.now()
+        bulk_insert(
+            entity_model,
+            [{"created_at": now, **dict(zip(fields, key, strict=True))} for key in sorted(missing)],
         )
         found = load()
     return found
@@ -292,7 +300,7 @@ def write_entities(ctx: Context, records: list[Record]) -> None:
 
 def _count(ctx: Context, book: TimelineBook, key: tuple[Any, ...], outcomes: list[str]) -> None:
     """Per-row outcomes of one timeline; rows that together leave it as it was are all unchanged."""
-    if key in book.old and same_timeline(book.old[key], book.segments(key)):
+    if "changed" in outcomes and key in book.old and same_timeline(book.old[key], book.segments(key)):
         outcomes = ["unchanged"] * len(outcomes)
     for outcome in outcomes:
         ctx.outcome(outcome)
