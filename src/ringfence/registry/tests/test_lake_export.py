@@ -24,11 +24,11 @@ pytestmark = pytest.mark.django_db
 
 ENRICH = """
 WITH owned AS (
-    SELECT e.id, e.ts,
-           CASE WHEN a.valid_to IS NULL OR e.ts < a.valid_to THEN a.owner_employee_number END AS owner
+    SELECT e.id, e."time" AS ts,
+           CASE WHEN a.valid_to IS NULL OR e."time" < a.valid_to THEN a.owner_employee_number END AS owner
     FROM events e
     ASOF LEFT JOIN read_parquet('{dir}/accounts.parquet') a
-      ON a.system_code = e.system_code AND a.account_id = e.account_id AND e.ts >= a.valid_from
+      ON a.system_code = e.system AND a.account_id = e.account AND e."time" >= a.valid_from
 )
 SELECT o.id, o.owner,
        CASE WHEN p.valid_to IS NULL OR o.ts < p.valid_to THEN p.employment_type END AS employment_type,
@@ -65,9 +65,10 @@ def enrich(target, events=EVENTS):
     table = pa.table(
         {
             "id": [e[0] for e in events],
-            "system_code": [e[1] for e in events],
-            "account_id": [e[2] for e in events],
-            "ts": pa.array([e[3] for e in events], type=pa.timestamp("us", tz="UTC")),
+            # the column names of the log lake's events (ringfence.logs.schema)
+            "system": [e[1] for e in events],
+            "account": [e[2] for e in events],
+            "time": pa.array([e[3] for e in events], type=pa.timestamp("us", tz="UTC")),
         }
     )
     con.register("events", table)
