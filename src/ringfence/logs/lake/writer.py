@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from ringfence.core.errors import BadInput, InputProblem
 from ringfence.logs.schema import EVENT_FIELDS, EVENT_SCHEMA
 
-from .durable import FILE_MODE, fsync_dir, make_dirs, os_errors
+from .durable import FILE_MODE, LakeIOError, fsync_dir, io_error, make_dirs, os_errors
 from .layout import SYSTEM_CODE, TEMP_SUFFIX, Partition, absolute
 from .manifest import Op
 from .session import WriterSession, writer_session
@@ -296,12 +296,22 @@ def write_files(
     for _partition, _part, final, _temp in plan:
         make_dirs(absolute(session.root, final).parent)
 
-    def write(item: tuple[Partition, pa.Table, str, str]) -> tuple[str, int]:
-        return write_parquet(item[1], absolute(session.root, item[3]))
+    def write(item: tuple[Partition, pa.Table, str, str]) -> tuple[str, int] | OSError:
+        # The error is turned into a message in the calling thread: the language is active there only.
+        try:
+            return write_parquet(item[1], absolute(session.root, item[3]))
+        except LakeIOError as exc:
+            cause = exc.__cause__
+            return cause if isinstance(cause, OSError) else OSError(str(exc))
 
     # Parquet encoding releases the GIL: partitions are encoded side by side.
     with ThreadPoolExecutor(max_workers=min(WRITE_THREADS, len(plan))) as pool:
-        written = list(pool.map(write, plan))
+        outcomes = list(pool.map(write, plan))
+    written: list[tuple[str, int]] = []
+    for item, outcome in zip(plan, outcomes, strict=True):
+        if isinstance(outcome, OSError):
+            raise io_error(absolute(session.root, item[3]), outcome) from outcome
+        written.append(outcome)
     drafts: list[dict[str, Any]] = []
     for (partition, part, final, temp), (digest, size) in zip(plan, written, strict=True):
         temp_path, final_path = absolute(session.root, temp), absolute(session.root, final)

@@ -87,10 +87,10 @@ def test_a_removal_recorded_but_not_carried_out_is_finished_by_recovery(lake_roo
         session.begin("manual", [], [victim.path])
         session.commit([{"op": Op.REMOVE, "reason": RemoveReason.PURGE, "note": "test", **victim.draft()}])
         # killed before unlinking
-    assert [(p.kind, p.path) for p in lake.verify_lake().problems] == [
+    assert {(p.kind, p.path) for p in lake.verify_lake().problems} == {
         ("leftover", "pending/manual.json"),
         ("leftover", victim.path),
-    ]
+    }
     lake.recover_lake()
     assert not (lake_root / victim.path).exists()
     assert lake.verify_lake().ok
@@ -123,7 +123,7 @@ def test_a_full_file_system_stops_with_the_path_and_leaves_no_half_file(lake_roo
     assert sum(f.rows for f in lake.append(big)) == 24 * 30  # and writing resumes once there is room
 
 
-def test_disk_full_and_permission_errors_read_as_such():
+def test_disk_full_and_permission_errors_read_as_such(lake_root):
     full = io_error("/lake/x.parquet", OSError(errno.ENOSPC, "No space left on device"))
     denied = io_error("/lake/x.parquet", OSError(errno.EACCES, "Permission denied"))
     assert "/lake/x.parquet" in str(full) and "disk is full" in str(full)
