@@ -27,7 +27,8 @@ def check_audit_chain() -> list[str]:
     return problems
 
 
-@db_periodic_task(crontab(hour="3", minute="15"))
+# Huey reads crontabs in UTC: 18:15 UTC is 03:15 JST, after the nightly registry export.
+@db_periodic_task(crontab(hour="18", minute="15"))
 def nightly_audit_chain_check() -> None:
     check_audit_chain()
 
