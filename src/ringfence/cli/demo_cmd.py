@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from django.conf import settings
 from django.core.management import call_command
+from django.db import OperationalError
 from rich.progress import TaskID
 
 from ringfence.core.errors import RingfenceError
@@ -67,7 +68,10 @@ def demo(
     manifest = read_manifest(out)
     same = bool(manifest) and manifest == {**(manifest or {}), "seed": seed, "size": size,
                                            "week_start": week.isoformat(), "generator_version": GENERATOR_VERSION}  # fmt: skip
-    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    except OperationalError as exc:  # fail before minutes of generation, with one line the user can act on
+        raise RingfenceError(f"cannot use the database: {str(exc).strip().splitlines()[-1]}") from exc
     if same and not force:
         click.echo(f"demo in {out} is up to date (seed {seed}, size {size}); --force rebuilds it")
         summary: dict[str, object] = dict(manifest or {})
