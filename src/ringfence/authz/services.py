@@ -200,7 +200,9 @@ def create_login(
         user, created = User.objects.get_or_create(username=username)
         user.set_password(password)
         user.is_active = True
-        user.is_staff = AppRole.ADMIN in roles
+        # Administrators manage role assignments in the admin site, which needs Django's own flags;
+        # everyone else gets neither, and the admin site is closed to them by DefaultDenyMiddleware too.
+        user.is_staff = user.is_superuser = AppRole.ADMIN in roles
         user.save()
         RoleAssignment.objects.filter(user=user).delete()
         now = timezone.now()

@@ -150,3 +150,17 @@ def test_home_counts_are_scoped(client, logins):
     assert scoped["people"] == 2
     assert scoped["units"] == 2  # DIV-A and SEC-A1
     assert everything["units"] == 5
+
+
+def test_admin_can_manage_role_assignments_in_the_admin_site(client, logins):
+    client.force_login(logins["admin"])
+    response = client.get("/admin/authz/roleassignment/")
+    assert response.status_code == 200
+    assert "lm_a" in response.content.decode()
+
+
+def test_not_found_page_uses_the_layout(client, logins):
+    client.force_login(logins["analyst"])
+    response = client.get("/registry/people/NOPE/")
+    assert response.status_code == 404
+    assert '<header class="site">' in response.content.decode()

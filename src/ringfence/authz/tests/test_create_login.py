@@ -57,3 +57,11 @@ def test_expiry_ends_every_permission(world):
     assert compute_access(user, timezone.now()).can("people.view")
     later = until + dt.timedelta(seconds=1)
     assert compute_access(user, later, now=later).permissions == frozenset()
+
+
+def test_admin_role_gets_the_admin_site_and_loses_it_with_the_role(world):
+    user = create_login("root", "a-long-password-1", ["admin"])
+    assert user.is_staff and user.is_superuser
+    user = create_login("root", "a-long-password-1", ["analyst"])
+    assert not user.is_staff and not user.is_superuser
+    assert compute_access(user, timezone.now()).roles == {"analyst"}
