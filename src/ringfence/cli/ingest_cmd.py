@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import click
@@ -72,3 +73,87 @@ def ingest(paths: tuple[Path, ...], source_id: str | None, sources_dir: str | No
         click.echo(
             f"{totals.quarantined:,} lines quarantined: see the sources page or the quarantine list", err=True
         )
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _sep, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{text!r}: use HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _bound(text: str) -> tuple[str, int, str]:
+    address, sep, source = text.partition("=")
+    if not sep or not source:
+        raise click.BadParameter(f"{text!r}: use HOST:PORT=SOURCE_ID")
+    return (*_address(address), source)
+
+
+@click.group("stream")
+def stream() -> None:
+    """Live log intake: HTTP batches, syslog over UDP/TCP and file tailing, into the lake."""
+
+
+@stream.command("run")
+@click.option(
+    "--sources-dir", type=click.Path(file_okay=False), help="Folder of source definitions (*.toml)."
+)
+@click.option("--http", "http", help="Listen for HTTP batches on HOST:PORT (e.g. 127.0.0.1:8514).")
+@click.option("--syslog-udp", multiple=True, help="HOST:PORT=SOURCE_ID: syslog over UDP for a source.")
+@click.option("--syslog-tcp", multiple=True, help="HOST:PORT=SOURCE_ID: syslog over TCP for a source.")
+@click.option("--tail", "tails", multiple=True, help="PATH=SOURCE_ID: follow a log file (survives rotation).")
+@click.option("--flush-interval", type=float, default=2.0, show_default=True,
+              help="Seconds between moves from the journal to the lake.")  # fmt: skip
+def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], syslog_tcp: tuple[str, ...],
+        tails: tuple[str, ...], flush_interval: float) -> None:  # fmt: skip
+    """Run the streaming service until SIGTERM or Ctrl-C; prints one JSON line with its addresses."""
+    import signal
+    import threading
+
+    from ringfence.logs.ingest.routing import load_definitions
+    from ringfence.logs.ingest.service import StreamConfig, StreamService
+
+    definitions = load_definitions(_sources_dir(sources_dir))
+    tail_specs: list[tuple[Path, str]] = []
+    for spec in tails:
+        path, sep, source = spec.rpartition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"{spec!r}: use PATH=SOURCE_ID")
+        tail_specs.append((Path(path), source))
+    config = StreamConfig(
+        definitions=definitions,
+        http=_address(http) if http else None,
+        syslog_udp=[_bound(s) for s in syslog_udp],
+        syslog_tcp=[_bound(s) for s in syslog_tcp],
+        tails=tail_specs,
+        flush_interval=flush_interval,
+    )
+    service = StreamService(config)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    service.start()
+    click.echo(json.dumps({"ready": True, **service.addresses}), nl=True)
+    import sys
+
+    sys.stdout.flush()
+    stopping.wait()
+    service.stop()
+    click.echo(json.dumps({"stopped": True, **service.flusher.totals.as_dict()}))
+
+
+@stream.command("token")
+@click.argument("source_id")
+@click.option("--label", default="", help="Who or what will use the token.")
+def token(source_id: str, label: str) -> None:
+    """Issue a bearer token for one source; it is printed once and only its hash is kept."""
+    from ringfence.audit.models import AuditAction
+    from ringfence.audit.services import record
+    from ringfence.logs.ingest.http_intake import token_digest
+    from ringfence.logs.ingest.models import StreamToken
+
+    secret = secrets.token_urlsafe(32)
+    issued = StreamToken.objects.create(source=source_id, label=label, token_sha256=token_digest(secret))
+    record(AuditAction.CREATE, actor="system:cli", target_type="stream_token", target_ref=source_id,
+           detail={"label": label, "id": issued.pk})  # fmt: skip
+    click.echo(secret)

@@ -137,7 +137,7 @@ def plain_copy(item: InputFile, scratch: Path) -> Iterator[Path]:
         target.unlink(missing_ok=True)
 
 
-def _copy(src: IO[bytes], out: IO[bytes], name: str) -> None:
+def _copy(src: IO[bytes] | gzip.GzipFile, out: IO[bytes], name: str) -> None:
     if name.endswith(".gz") and not isinstance(src, gzip.GzipFile):
         with gzip.GzipFile(fileobj=src, mode="rb") as inner:  # a .gz inside a ZIP
             shutil.copyfileobj(inner, out, COPY_CHUNK)
