@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("ringfence.registry.urls")),
     path("audit/", include("ringfence.audit.urls")),
+    path("identity/", include("ringfence.identity.urls")),
     path("", include("ringfence.web.urls")),
 ]

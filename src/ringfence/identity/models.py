@@ -229,7 +229,7 @@ class CertificationItem(models.Model):
     decided_by = models.CharField(_("decided by"), max_length=150, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reminders_sent = models.PositiveIntegerField(_("reminders sent"), default=0)
-    last_reminded_at = models.DateTimeField(_("last reminded at"), null=True, blank=True)
+    last_reminded_on = models.DateField(_("last reminded on"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
@@ -272,7 +272,9 @@ class UploadedAccountList(models.Model):
     file_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     rows = models.PositiveIntegerField(_("rows"), default=0)
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    run = models.ForeignKey(
+        ReconciliationRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -183,7 +183,7 @@ def _ownership(
             FindingKind.SHARED_ID, {"accountable_owner": account.owner_number or None, "kind": account.kind}
         )
     if not account.owner_number or owner is None:
-        detail = {"owner": account.owner_number} if account.owner_number else {}
+        detail: dict[str, object] = {"owner": account.owner_number} if account.owner_number else {}
         if account.owner_number:
             detail["reason"] = "owner not in the registry"
         return Situation.ORPHANED, Problem(FindingKind.ORPHANED, detail)
@@ -217,7 +217,8 @@ def _ownership(
         )
     if account.kind == "personal" and personal_accounts_of_owner > 1:
         return situation, Problem(
-            FindingKind.DUPLICATE_ACCOUNTS, {"owner": account.owner_number, "count": personal_accounts_of_owner}
+            FindingKind.DUPLICATE_ACCOUNTS,
+            {"owner": account.owner_number, "count": personal_accounts_of_owner},
         )
     return situation, None
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from ringfence.audit.models import AuditAction
@@ -22,8 +23,9 @@ from ringfence.core.timeutil import start_of_day_jst
 from ringfence.registry.imports import TABLES, ImportReport, import_table
 from ringfence.registry.imports.mapping import ImportMapping
 from ringfence.registry.imports.records import convert
+from ringfence.registry.models import InformationSystem
 
-from ..models import Finding, FindingNote, FindingStatus, RunTrigger
+from ..models import Finding, FindingNote, FindingStatus, RunTrigger, UploadedAccountList
 from ..situations import Policy
 from .reconcile import ReconcileResult, reconcile
 
@@ -90,10 +92,28 @@ def import_and_reconcile(
         raise BadInput(_("%(file)s lists no accounts") % {"file": path.name})
     report = import_table("accounts", path, as_of=as_of, full_list=full_list, actor=actor)
     at = start_of_day_jst(as_of) if as_of is not None else None
-    result = reconcile(systems=sorted(systems), as_of=at, trigger=RunTrigger.IMPORT, actor=actor, policy=policy)
+    result = reconcile(
+        systems=sorted(systems), as_of=at, trigger=RunTrigger.IMPORT, actor=actor, policy=policy
+    )
     return ImportAndReconcile(report, result)
 
 
 def open_findings() -> int:
     """How many findings are open (for the dashboard)."""
     return Finding.objects.filter(status=FindingStatus.OPEN).count()
+
+
+def record_upload(
+    system: InformationSystem, outcome: ImportAndReconcile, request: HttpRequest
+) -> UploadedAccountList:
+    """Keep the evidence of a web upload: who, which file (by hash), how many rows, which run."""
+    user = request.user if request.user.is_authenticated else None
+    return UploadedAccountList.objects.create(
+        system=system,
+        uploaded_by=request.user.get_username(),
+        file_name=outcome.report.path.name[:255],
+        sha256=outcome.report.sha256,
+        rows=outcome.report.rows,
+        run=outcome.reconciliation.run,
+        user=user,
+    )

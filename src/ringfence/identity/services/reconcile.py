@@ -98,7 +98,19 @@ def load_accounts(system_ids: Iterable[int], at: dt.datetime) -> list[AccountRow
         )
     )  # fmt: skip
     out = []
-    for pk, system_pk, account_id, owner_pk, owner_number, kind, status, privilege, created, pwd, last in rows:
+    for (
+        pk,
+        system_pk,
+        account_id,
+        owner_pk,
+        owner_number,
+        kind,
+        status,
+        privilege,
+        created,
+        pwd,
+        last,
+    ) in rows:
         facts = AccountFacts(
             account_id=account_id,
             kind=kind,
@@ -138,7 +150,9 @@ def load_entitled_levels(system_ids: Iterable[int], at: dt.datetime) -> dict[tup
             best[key] = level
 
     grants = Entitlement.objects.as_of(at).filter(system_id__in=systems)
-    for system_pk, person_pk, role_pk, level in grants.values_list("system_id", "person_id", "role_id", "level"):
+    for system_pk, person_pk, role_pk, level in grants.values_list(
+        "system_id", "person_id", "role_id", "level"
+    ):
         if person_pk is not None:
             grant(person_pk, system_pk, level)
         else:
@@ -165,19 +179,24 @@ def observe(
     observations: list[Observation] = []
     situations: dict[int, str] = {}
     for a in accounts:
-        owner = owners.get(a.owner_pk) if a.owner_pk is not None else None
+        owner_pk = a.owner_pk
+        owner = owners.get(owner_pk) if owner_pk is not None else None
         result = classify(
             a.facts,
             owner,
-            entitled=entitled.get((a.owner_pk, a.system_pk)) if a.owner_pk is not None else None,
+            entitled=entitled.get((owner_pk, a.system_pk)) if owner_pk is not None else None,
             holds_non_public=non_public.get(a.system_pk, True),
-            personal_accounts_of_owner=personal.get((a.owner_pk, a.system_pk), 0),
+            personal_accounts_of_owner=personal.get((owner_pk, a.system_pk), 0)
+            if owner_pk is not None
+            else 0,
             at=day,
             policy=policy,
         )
         situations[a.account_pk] = result.situation
         for problem in result.problems:
-            observations.append(Observation(a.account_pk, a.system_pk, a.owner_pk, problem.kind, problem.detail))
+            observations.append(
+                Observation(a.account_pk, a.system_pk, a.owner_pk, problem.kind, problem.detail)
+            )
     return observations, situations
 
 
@@ -241,9 +260,7 @@ def reconcile(
             },
         )
     codes = {pk: v.entity.code for pk, v in system_versions.items()}
-    by_key = {
-        (codes[a.system_pk], a.facts.account_id): situations[a.account_pk] for a in accounts
-    }
+    by_key = {(codes[a.system_pk], a.facts.account_id): situations[a.account_pk] for a in accounts}
     return ReconcileResult(run=run, observations=observations, situations=by_key)
 
 

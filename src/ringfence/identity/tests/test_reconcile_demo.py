@@ -15,8 +15,10 @@ from .conftest import LABEL_KINDS, fault_labels, snapshot_of
 @pytest.mark.django_db
 def test_reconciliation_finds_exactly_the_seeded_faults(demo_registry: Path) -> None:
     result = reconcile(as_of=snapshot_of(demo_registry), actor="test")
-    found = {(f.system.code, f.account.account_id, f.kind) for f in
-             Finding.objects.filter(status=FindingStatus.OPEN).select_related("system", "account")}
+    found = {
+        (f.system.code, f.account.account_id, f.kind)
+        for f in Finding.objects.filter(status=FindingStatus.OPEN).select_related("system", "account")
+    }
     expected = {(x["system"], x["account"], LABEL_KINDS[x["fault"]]) for x in fault_labels(demo_registry)}
     assert found - expected == set(), "flagged but not seeded"
     assert expected - found == set(), "seeded but not found"

@@ -61,7 +61,8 @@ def test_fixed_fault_closes_and_unfixed_fault_stays_open(demo_registry: Path, tm
     same = _write(tmp_path / "same.csv", _rows(demo_registry, system))
     outcome = import_and_reconcile(same, actor="owner", as_of=day, only_system=system)
     assert outcome.reconciliation.run.resolved == 0
-    assert _open(system, fixed["account"], kind[fixed["fault"]]).pk == fixed_finding.pk
+    again = _open(system, fixed["account"], kind[fixed["fault"]])
+    assert again is not None and again.pk == fixed_finding.pk
 
     # Then the list with the leaver's ID disabled and the orphaned ID gone (a full list).
     rows = [r for r in _rows(demo_registry, system) if r["account_id"] != orphan["account"]]
@@ -89,7 +90,9 @@ def test_fixed_fault_closes_and_unfixed_fault_stays_open(demo_registry: Path, tm
 
 
 @pytest.mark.django_db
-def test_upload_naming_another_system_is_refused_and_changes_nothing(demo_registry: Path, tmp_path: Path) -> None:
+def test_upload_naming_another_system_is_refused_and_changes_nothing(
+    demo_registry: Path, tmp_path: Path
+) -> None:
     from ringfence.core.errors import BadInput
 
     rows = _rows(demo_registry, "CIS")[:3] + _rows(demo_registry, "CALL")[:1]
