@@ -34,17 +34,21 @@ def export(
     table: str, fmt: str, out: Path, as_of: dt.date | None, japanese_headers: bool, cp932: bool, actor: str
 ) -> None:
     """Export TABLE (or `all`) in the canonical columns; `all` writes one file per table into a folder."""
+    from django.utils.translation import gettext as _
+
     from ringfence.registry.exports import export_all, export_table
     from ringfence.registry.imports import TABLES
 
     if table != "all" and table not in TABLES:
         raise click.BadParameter(
-            f"unknown table {table}; tables: all, {', '.join(TABLES)}", param_hint="TABLE"
+            _("unknown table %(table)s; tables: all, %(names)s")
+            % {"table": table, "names": ", ".join(TABLES)},
+            param_hint="TABLE",
         )
     if fmt == "parquet":
         if as_of is not None or japanese_headers or cp932:
             raise click.UsageError(
-                "parquet holds the full history: --as-of, --japanese-headers and --cp932 do not apply"
+                _("parquet holds the full history: --as-of, --japanese-headers and --cp932 do not apply")
             )
         from ringfence.registry.lake_export import export_registry_tables
 
@@ -69,10 +73,10 @@ def export(
                 )
             ]
         rows = [(r.table, str(r.path), str(r.rows)) for r in results]
-    summary = Table(title="export finished")
-    summary.add_column("table")
-    summary.add_column("file")
-    summary.add_column("rows", justify="right")
+    summary = Table(title=_("export finished"))
+    summary.add_column(_("table"))
+    summary.add_column(_("file"))
+    summary.add_column(_("rows"), justify="right")
     for row in rows:
         summary.add_row(*row)
     Console().print(summary)

@@ -32,15 +32,23 @@ def parse_as_of(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 def print_summary(reports: list[ImportReport], console: Console | None = None) -> None:
     """One line per imported table: rows and outcomes, time taken, and whether it was a dry run."""
+    from django.utils.translation import gettext as _
+
     console = console or Console()
     dry = any(r.dry_run for r in reports)
-    table = Table(title="dry run — nothing was written" if dry else "import finished")
-    table.add_column("table", no_wrap=True)
-    table.add_column("file", overflow="fold", max_width=24)
-    table.add_column("rows", justify="right", no_wrap=True)
+    table = Table(title=_("dry run — nothing was written") if dry else _("import finished"))
+    table.add_column(_("table"), no_wrap=True)
+    table.add_column(_("file"), overflow="fold", max_width=24)
+    table.add_column(_("rows"), justify="right", no_wrap=True)
+    labels = {
+        "created": _("created"),
+        "changed": _("changed"),
+        "unchanged": _("unchanged"),
+        "deleted": _("deleted"),
+    }
     for outcome in OUTCOMES:
-        table.add_column(outcome, justify="right", no_wrap=True)
-    table.add_column("s", justify="right", no_wrap=True)
+        table.add_column(labels[outcome], justify="right", no_wrap=True)
+    table.add_column(_("seconds"), justify="right", no_wrap=True)
     for report in reports:
         table.add_row(
             report.table,
@@ -79,6 +87,8 @@ def import_(
 
     Every bad row is listed as file:line [column]: reason and nothing is imported (exit code 1).
     """
+    from django.utils.translation import gettext as _
+
     from ringfence.registry.imports import import_bundle, run_import
 
     with progress() as bar:
@@ -92,7 +102,7 @@ def import_(
         if table == "bundle":
             if mapping is not None or full_list:
                 raise click.UsageError(
-                    "a bundle takes <table>.mapping.toml files beside the data, not options"
+                    _("a bundle takes <table>.mapping.toml files beside the data, not options")
                 )
             reports = import_bundle(path, as_of=as_of, dry_run=dry_run, actor=actor, progress=on_progress)
         else:
