@@ -68,8 +68,10 @@ def demo(
     manifest = read_manifest(out)
     same = bool(manifest) and manifest == {**(manifest or {}), "seed": seed, "size": size,
                                            "week_start": week.isoformat(), "generator_version": GENERATOR_VERSION}  # fmt: skip
+    timings: dict[str, float] = {}
     try:
         call_command("migrate", interactive=False, verbosity=0)
+        timings["database ready"] = time.monotonic() - started
     except OperationalError as exc:  # fail before minutes of generation, with one line the user can act on
         raise RingfenceError(f"cannot use the database: {str(exc).strip().splitlines()[-1]}") from exc
     if same and not force:
@@ -89,9 +91,11 @@ def demo(
 
             result = generate_demo(out, seed=seed, size=size, week_start=week, progress=report)
         summary = dict(result.__dict__)
+        timings["generated"] = result.seconds
     if registry_loaded(out) and not force:
         click.echo("registry already loaded")
     else:
+        load_started = time.monotonic()
         with progress() as bar:
             tables: dict[str, TaskID] = {}
 
@@ -102,7 +106,9 @@ def demo(
 
             loaded = load_registry(out, progress=table_progress)
         click.echo("registry loaded: " + ", ".join(f"{t['table']} {t['rows']}" for t in loaded))
-    _print_summary(out, summary, time.monotonic() - started)
+        timings["loaded"] = time.monotonic() - load_started
+    timings["total"] = time.monotonic() - started
+    _print_summary(out, summary, timings)
     if no_serve:
         return
     password, logins = create_demo_logins(out)
@@ -114,7 +120,7 @@ def demo(
     click.get_current_context().invoke(serve, host="127.0.0.1", port=port, threads=8)
 
 
-def _print_summary(out: Path, summary: dict[str, object], seconds: float) -> None:
+def _print_summary(out: Path, summary: dict[str, object], timings: dict[str, float]) -> None:
     people = summary.get("people", {})
     assert isinstance(people, dict)
     click.echo(f"demo utility in {out}")
@@ -131,4 +137,4 @@ def _print_summary(out: Path, summary: dict[str, object], seconds: float) -> Non
     click.echo(
         f"  scenarios {sum(scenarios.values())} ({len(scenarios)} kinds), labels in {out / 'labels.jsonl'}"
     )
-    click.echo(f"  time {seconds:.1f} s")
+    click.echo("  time " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))

@@ -61,6 +61,22 @@ def test_demo_no_serve_writes_and_loads_the_registry(tmp_path: Path) -> None:
     orphan = labels["orphaned_id_in_use"]
     assert account_owner_at(orphan["system"], orphan["account"], used_at).state == "no_owner"
 
+    # The demo logins: one per role, all with the printed password.
+    from django.contrib.auth import get_user_model
+
+    from ringfence.authz.models import RoleAssignment
+    from ringfence.demo.load import DEMO_ROLES, create_demo_logins
+
+    password, logins = create_demo_logins(out)
+    assert [login.username for login in logins] == [row[0] for row in DEMO_ROLES]
+    for login in logins:
+        user = get_user_model().objects.get(username=login.username)
+        assert user.check_password(password)
+        assert set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True)) == set(
+            login.roles
+        )
+    assert password not in (out / "logins.json").read_text("utf-8")
+
     # A second run finds the same demo and the loaded registry and starts at once.
     again = CliRunner().invoke(
         cli, ["demo", "--no-serve", "--out", str(out), "--size", "small", "--seed", "3"]
@@ -75,3 +91,54 @@ def test_demo_refuses_a_folder_with_other_files(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert not (tmp_path / "registry").exists()
+
+
+@pytest.mark.slow
+def test_demo_serves_the_ui_on_a_real_socket(tmp_path: Path) -> None:
+    """Without --no-serve the command loads, prints the logins and serves on 127.0.0.1 (own SQLite)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["RINGFENCE_DATA_DIR"] = str(tmp_path / "data")
+    ringfence = Path(sys.executable).with_name("ringfence")
+    process = subprocess.Popen(
+        [str(ringfence), "demo", "--size", "small", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        output = []
+        deadline = time.monotonic() + 120
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "serving on" in line:
+                break
+        text = "".join(output)
+        assert "serving on" in text, text
+        assert "demo-admin" in text and "password for all" in text
+        assert (tmp_path / "data" / "demo" / "labels.jsonl").is_file()
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=5
+                ) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the UI did not answer")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
