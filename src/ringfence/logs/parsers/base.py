@@ -30,6 +30,7 @@ from ..sources import ENUM_VALUES, SourceDefinition
 from .timeparse import TimeError, TimeParser
 
 BATCH_SIZE = 65_536
+_BLANKS = " \t\r\x0b\x0c"
 READ_CHUNK = 1 << 20
 
 # Columns that vary per event; the rest are constant per batch and filled when the table is built.
@@ -342,19 +343,24 @@ class LineParser:
                 % {"column": exc.start + 1, "encoding": self.encoding}
             ) from None
 
-    def parse(self, lines: Iterable[RawLine], batch_size: int = BATCH_SIZE) -> Iterator[Batch]:
-        """Batches of at most ``batch_size`` records; each record is an event, quarantined or skipped."""
+    def parse(
+        self, lines: Iterable[RawLine], batch_size: int = BATCH_SIZE, *, join_records: bool = True
+    ) -> Iterator[Batch]:
+        """Batches of at most ``batch_size`` records; each record is an event, quarantined or skipped.
+
+        ``join_records=False`` takes every line as one record (lines already known to be whole records).
+        """
         columns = new_columns()
         batch = Batch(self.definition, self.context, columns)
         append = {name: columns[name].append for name in EVENT_COLUMNS}
         event_of = self.mapper.event
         extract = self.extract
-        for raw in self.records(lines):
+        for raw in self.records(lines) if join_records else lines:
             batch.records += 1
             text = ""
             try:
                 text = self.decode(raw)
-                if not text.strip():
+                if not text.strip(_BLANKS):  # only ASCII blanks: a line of other characters is evidence
                     batch.skipped += 1
                 else:
                     extracted = extract(text, raw)

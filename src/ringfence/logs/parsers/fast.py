@@ -133,7 +133,7 @@ class _BlockReader:
         try:
             table, slow_mask = self._vectorised(starts, stops, first_line)
         except _Refused:
-            return self._per_line(starts, stops, first_line, list(range(len(starts))))
+            return self._per_line(starts, stops, first_line, list(range(len(starts))), whole=True)
         slow_rows = pc.indices_nonzero(slow_mask).to_pylist()
         if not slow_rows:
             return Batch(self.definition, self.context, new_columns(), records=len(starts), table=table)
@@ -144,7 +144,9 @@ class _BlockReader:
         return Batch(self.definition, self.context, new_columns(), slow.quarantined, len(starts), slow.skipped,
                      table=merged)  # fmt: skip
 
-    def _per_line(self, starts: list[int], stops: list[int], first_line: int, rows: list[int]) -> Batch:
+    def _per_line(
+        self, starts: list[int], stops: list[int], first_line: int, rows: list[int], whole: bool = False
+    ) -> Batch:
         data = self.data
         lines = []
         for row in rows:
@@ -152,9 +154,9 @@ class _BlockReader:
             chunk = data[start:stop]
             lines.append(RawLine(start, first_line + row, chunk[:-1] if chunk.endswith(b"\r") else chunk))
         result = Batch(self.definition, self.context, new_columns())
-        for batch in self.slow.parse(lines, batch_size=len(lines) + 1):
+        # Rows picked out of a block Arrow read are single records: they are not joined again.
+        for batch in self.slow.parse(lines, batch_size=len(lines) + 1, join_records=whole):
             result = batch
-        result.records = len(lines)
         return result
 
     # -- the vectorised path -------------------------------------------------------------------------
@@ -254,7 +256,8 @@ class _BlockReader:
                 else:
                     value = pc.cast(column, pa.string())
                 key = json.dumps(name, ensure_ascii=False)
-                extra_parts.append(pc.binary_join_element_wise(f"{key}: ", value, ""))
+                part = pc.binary_join_element_wise(f"{key}: ", value, ", ", "")
+                extra_parts.append(pc.fill_null(part, ""))
                 continue
             text = column if is_text else pc.cast(column, pa.string())
             if target == "time":
@@ -324,7 +327,10 @@ class _BlockReader:
             else:
                 slow = _or(slow, _mask(pc.or_(pc.is_null(value), pc.equal(value, ""))))
         if extra_parts:
-            joined = pc.binary_join_element_wise(*extra_parts, ", ", null_handling="skip")
+            # Each part is '"key": value, ' or empty; no nulls, because Arrow's join with null_handling
+            # "skip" drops rows whose values are all null. Values end in '"', a digit or a letter, so
+            # trimming ", " removes only the last separator.
+            joined = pc.utf8_rtrim(pc.binary_join_element_wise(*extra_parts, ""), characters=", ")
             empty = pc.equal(joined, "")
             out["extra"] = pc.if_else(
                 empty, pa.scalar(None, pa.string()), pc.binary_join_element_wise("{", joined, "}", "")

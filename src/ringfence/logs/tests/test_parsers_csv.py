@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .samples.support import english, definition, parse, parse_path, utc
+from .samples.support import definition, english, parse, parse_path, utc
 
 __all__ = ["english"]  # the autouse fixture
 

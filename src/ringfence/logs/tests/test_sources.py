@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ringfence.core.errors import BadInput
 from ringfence.logs.sources import SourceDefinition, load_source, load_sources
 
-from .samples.support import english, SOURCES
+from .samples.support import SOURCES, english
 
 __all__ = ["english"]  # the autouse fixture
 
@@ -120,7 +122,7 @@ def test_a_folder_of_definitions_refuses_a_duplicate_id(tmp_path):
     (tmp_path / "b.toml").write_text(GOOD, encoding="utf-8")
     with pytest.raises(BadInput) as caught:
         load_sources(tmp_path)
-    assert [(p.file.name, p.field) for p in caught.value.problems] == [("b.toml", "id")]
+    assert [(Path(p.file).name, p.field) for p in caught.value.problems] == [("b.toml", "id")]
 
 
 def test_the_sample_definitions_are_valid():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,10 @@ def parse_path(source: SourceDefinition, path: Path, *, vectorised: bool = True)
     return collect(parse_file(source, path, context(path.name), vectorised=vectorised))
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
