@@ -72,7 +72,8 @@ def count_events(
 ) -> list[tuple[str, dt.date, int]]:
     """Events per (system, JST day), for days in [start, end), ordered by system and day."""
     con = con or connect()
-    clauses, params = ["TRUE"], []
+    clauses: list[str] = ["TRUE"]
+    params: list[object] = []
     if system is not None:
         clauses.append("system = ?")
         params.append(system)

@@ -106,7 +106,7 @@ def test_reingesting_the_same_batch_adds_nothing(lake_root):
     repeated_inside = pa.concat_tables([hourly("CIS", jst(2026, 10, 5, 0), 3, "b.log")] * 2)
     assert sum(f.rows for f in lake.append(repeated_inside)) == 3
     con = lake.connect()
-    total, distinct = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone()
+    ((total, distinct),) = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()
     assert total == distinct == 63
 
 

@@ -44,7 +44,7 @@ def test_files_of_a_write_that_never_reached_the_manifest_are_removed_at_start_u
     assert (lake_root / orphan).exists()
     report = lake.verify_lake()
     assert {(p.kind, p.path) for p in report.problems if p.path == orphan} == {("leftover", orphan)}
-    assert lake.connect().execute("SELECT count(*) FROM events").fetchone()[0] == 3  # never visible
+    assert lake.connect().execute("SELECT count(*) FROM events").fetchall()[0][0] == 3  # never visible
     lake.recover_lake()
     assert not (lake_root / orphan).exists()
     assert lake.verify_lake().ok

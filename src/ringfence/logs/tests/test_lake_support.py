@@ -24,9 +24,9 @@ def lake_root(settings, tmp_path) -> Iterator[Path]:
         yield root
 
 
-def jst(*parts: int) -> dt.datetime:
+def jst(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A moment in Japan time."""
-    return dt.datetime(*parts, tzinfo=JST)  # type: ignore[misc]
+    return dt.datetime(year, month, day, hour, minute, tzinfo=JST)
 
 
 def make_events(rows: list[dict[str, Any]], source_file: str = "app.log") -> pa.Table:
