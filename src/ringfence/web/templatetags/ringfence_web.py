@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from ringfence.authz.roles import AppRole, Perm
@@ -21,6 +21,7 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("registry:systems", _("Systems"), Perm.REGISTRY_VIEW),
     ("registry:accounts", _("Accounts"), Perm.ACCOUNTS_VIEW),
     ("registry:terminals", _("Terminals"), Perm.TERMINALS_VIEW),
+    ("identity:home", _("ID governance"), Perm.ACCOUNTS_VIEW),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
 
@@ -34,9 +35,16 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     access = access_for(request)
     current = request.resolver_match.view_name if request.resolver_match else ""
     items = []
+    current_namespace = current.split(":", 1)[0] if ":" in current else ""
     for name, label, permission in NAV_ITEMS:
-        if access.can(permission):
-            items.append({"url": reverse(name), "label": label, "current": name == current})
+        if not access.can(permission):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue  # a part not installed in this deployment
+        is_current = name == current or (name.endswith(":home") and name.split(":")[0] == current_namespace != "web")
+        items.append({"url": url, "label": label, "current": is_current})
     return items
 
 
