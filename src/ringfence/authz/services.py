@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -32,8 +31,6 @@ from .roles import (
     UNSCOPED_ROLES,
     AppRole,
 )
-
-User = get_user_model()
 
 
 @dataclass(frozen=True)
@@ -167,7 +164,7 @@ def create_login(
     units: list[str] | None = None,
     systems: list[str] | None = None,
     valid_until: dt.datetime | None = None,
-) -> AbstractBaseUser:
+) -> User:
     """Create or reset a login holding ``roles`` over the given unit and system codes.
 
     Idempotent: running it again resets the password and replaces the roles and scope. Unknown roles or
