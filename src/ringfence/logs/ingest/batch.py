@@ -109,14 +109,21 @@ class BatchIngest:
         problems: list[InputProblem] = []
         for item in items:
             try:
-                planned.append(
-                    (item, self.router.route(item.path if item.member is None else Path(item.member)))
-                )
+                planned.append((item, self._route(item)))
             except ValueError as exc:
                 problems.append(InputProblem(item.display, None, None, str(exc)))
         if problems:
             raise BadInput(_("some files have no source definition; nothing was ingested"), problems)
         return planned
+
+    def _route(self, item: InputFile) -> SourceDefinition:
+        """A ZIP member is routed by its folder inside the archive, else by the archive's folder."""
+        if item.member is not None:
+            try:
+                return self.router.route(Path(item.member))
+            except ValueError:
+                pass
+        return self.router.route(item.path)
 
     def run(self, paths: Iterable[Path]) -> IngestSummary:
         """Ingest ``paths``; on any error, what was read so far is stored before the error is raised."""
@@ -227,7 +234,7 @@ class BatchIngest:
                 entry.definition.id, Counts(read=entry.counts.read, skipped=entry.counts.skipped)
             )
             source_counts = per_source.get(entry.definition.id, Counts())
-            events = entry.counts.read - entry.counts.skipped
+            events = entry.counts.read - entry.counts.skipped - entry.counts.quarantined
             share = events / events_of[entry.definition.id] if events_of.get(entry.definition.id) else 0.0
             checkpoints.save(
                 entry.definition.id,
