@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ringfence.core.errors import InputProblem
-from ringfence.core.temporal import TemporalRecord, plan_change
+from ringfence.core.temporal import Segment, TemporalRecord, plan_change
 from ringfence.registry.choices import AccountStatus, TerminalStatus
 from ringfence.registry.models import (
     Account,
@@ -278,14 +278,18 @@ def write_entities(ctx: Context, records: list[Record]) -> None:
             if not before and not _has_required(ctx, record):
                 ctx.problem(record, None, _("a new record needs every required column"))
                 continue
-            planned = plan_change(
-                before,
-                _attrs(ctx, record, ids, version_model),
-                _valid_from(ctx, record),
-                defaults=book.defaults,
-            )
-            changed = book.plan(timeline_key, planned)
-            outcomes.append("created" if not before else "changed" if changed else "unchanged")
+            attrs = _attrs(ctx, record, ids, version_model)
+            start = _valid_from(ctx, record)
+            if not before:
+                book.plan(timeline_key, [Segment(start, None, {**book.defaults, **attrs})], compare=False)
+                outcomes.append("created")
+                continue
+            if _already_true(before, attrs, start):
+                # Re-imports are mostly unchanged rows: skip planning what plan_change would leave as is.
+                outcomes.append("unchanged")
+                continue
+            changed = book.plan(timeline_key, plan_change(before, attrs, start, defaults=book.defaults))
+            outcomes.append("changed" if changed else "unchanged")
         _count(ctx, book, timeline_key, outcomes)
         ctx.advance(len(group))
     if ctx.spec.name == "accounts" and ctx.full_list:
@@ -296,6 +300,12 @@ def write_entities(ctx: Context, records: list[Record]) -> None:
         superseded, inserted = book.persist(source=ctx.source, stamp=ctx.stamp)
         ctx.report.versions_superseded += superseded
         ctx.report.versions_inserted += inserted
+
+
+def _already_true(segments: list[Segment], attrs: dict[str, Any], at: dt.datetime) -> bool:
+    """Whether the segment valid at ``at`` already has every attribute value (plan_change is then a no-op)."""
+    current = next((s for s in segments if s.covers(at)), None)
+    return current is not None and all(current.attrs.get(name) == value for name, value in attrs.items())
 
 
 def _count(ctx: Context, book: TimelineBook, key: tuple[Any, ...], outcomes: list[str]) -> None:
