@@ -193,3 +193,22 @@ def test_links_responsibilities_memberships_entitlements(units, tmp_path):
     write(tmp_path / "rm2.csv", "role_code,employee_number,valid_from,valid_to\nBILLING,1001,2024-04-01,2024-10-01\n")
     assert import_table("role_memberships", tmp_path / "rm2.csv").changed == 1
     assert RoleMembership.objects.known_at().get().valid_to == jst(2024, 10, 1)
+
+
+def test_bundle_dry_run_and_unknown_files(db, tmp_path):
+    (tmp_path / "units.csv").write_bytes((DATA / "units.csv").read_bytes())
+    write(tmp_path / "people.csv", "社員番号,氏名,雇用区分,所属コード\n1,一 太郎,正社員,NW-K\n")
+    reports = import_bundle(tmp_path, as_of=dt.date(2024, 4, 1), dry_run=True)
+    assert [(r.table, r.created, r.dry_run) for r in reports] == [("units", 5, True), ("people", 1, True)]
+    assert not Person.objects.exists()  # people referred to units of the same dry-run bundle
+    write(tmp_path / "社員一覧.csv", "a\n1\n")
+    with pytest.raises(BadInput) as caught:
+        import_bundle(tmp_path)
+    assert [str(p.file).endswith("社員一覧.csv") for p in caught.value.problems] == [True]
+
+
+def test_unit_cycle_is_refused(db, tmp_path):
+    write(tmp_path / "u.csv", "code,name,kind,parent_code\nA,甲,division,B\nB,乙,division,A\n")
+    with pytest.raises(BadInput) as caught:
+        import_table("units", tmp_path / "u.csv")
+    assert [p.field for p in caught.value.problems] == ["parent_code"]
