@@ -188,7 +188,9 @@ class WindowsXmlParser(LineParser):
         stripped = text.strip()
         if stripped.startswith(_EVTX_ERROR):
             raise LineError(stripped.removeprefix(_EVTX_ERROR).removesuffix("-->").strip())
-        if stripped in ("<Events>", "</Events>") or stripped.startswith("<?xml"):
+        if stripped.startswith("<?xml"):  # EVTX records come with a declaration; a lone one is a wrapper line
+            stripped = stripped[stripped.find("?>") + 2 :].strip() if "?>" in stripped else ""
+        if stripped in ("", "<Events>", "</Events>"):
             return None
         system, data = parse_event_xml(stripped)
         return map_event(system, data)

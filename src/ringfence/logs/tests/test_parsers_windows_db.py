@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import struct
 
 import pytest
 
 from ringfence.core.errors import BadInput
 from ringfence.logs.parsers import parse_file
 
+from .samples.evtx_writer import EvtxEvent, write_evtx
 from .samples.support import context, definition, english, parse, utc
 
 __all__ = ["english"]  # the autouse fixture
@@ -184,3 +186,41 @@ def test_oracle_unified_audit_csv():
     assert (create["class"], create["activity"], create["account"], create["target_account"]) == (
         "account_change", "account_create", "SYSTEM", "NEWUSER")  # fmt: skip
     assert "RETURN_CODE" in result.quarantined[0].reason
+
+
+def test_evtx_files_are_read_through_the_evtx_library(tmp_path):
+    path = tmp_path / "Security.evtx"
+    write_evtx(path, [
+        EvtxEvent(101, 4624, "2026-10-14T00:15:56.1234567Z", {k: LOGON[k] for k in ("TargetUserName", "TargetDomainName", "LogonType", "IpAddress", "WorkstationName")}),
+        EvtxEvent(102, 4625, "2026-10-14T00:16:00.0000000Z", {"TargetUserName": "admin", "SubStatus": "0xc0000064"},
+                  keywords="0x8010000000000000"),
+        EvtxEvent(103, 4726, "2026-10-14T00:17:00.0000000Z", ACTOR),
+    ])  # fmt: skip
+    batches = list(parse_file(definition({"format": "windows_evtx"}), path, context(path.name)))
+    events = [event for batch in batches for event in batch.events()]
+    assert [q for batch in batches for q in batch.quarantined] == []
+    logon, failed, deleted = events
+    assert (logon["activity"], logon["outcome"], logon["account"], logon["logon_type"], logon["src_ip"]) == (
+        "logon", "success", "1002849", "remote_interactive", "10.1.80.13")  # fmt: skip
+    assert logon["time"] == utc(2026, 10, 14, 0, 15, 56, 123456)
+    assert [e["source_offset"] for e in events] == [101, 102, 103]  # the EventRecordID is the position
+    assert (failed["outcome"], json.loads(failed["extra"])["failure_reason"]) == ("failure", "unknown_user")
+    assert (deleted["class"], deleted["activity"], deleted["target_account"]) == ("account_change", "account_delete", "1003001")
+    assert "<EventID>4726</EventID>" in deleted["raw"]
+
+
+def test_a_damaged_evtx_record_is_quarantined_and_the_rest_read(tmp_path):
+    path = tmp_path / "Security.evtx"
+    write_evtx(path, [EvtxEvent(1, 4624, "2026-10-14T00:15:56.0000000Z", {"TargetUserName": "a"}),
+                      EvtxEvent(2, 4624, "2026-10-14T00:15:57.0000000Z", {"TargetUserName": "b"}),
+                      EvtxEvent(3, 4624, "2026-10-14T00:15:58.0000000Z", {"TargetUserName": "c"})])  # fmt: skip
+    data = bytearray(path.read_bytes())
+    second = next(i for i in range(4096 + 512, len(data) - 16)
+                  if data[i : i + 4] == b"\x2a\x2a\x00\x00" and data[i + 8 : i + 16] == struct.pack("<Q", 2))  # fmt: skip
+    data[second + 24 + 4] = 0x7F  # the template-instance token of record 2 becomes garbage
+    path.write_bytes(bytes(data))
+    batches = list(parse_file(definition({"format": "windows_evtx"}), path, context(path.name)))
+    events = [event for batch in batches for event in batch.events()]
+    quarantined = [q for batch in batches for q in batch.quarantined]
+    assert [e["account"] for e in events] == ["a", "c"]
+    assert len(quarantined) == 1 and quarantined[0].line == 2 and quarantined[0].reason
