@@ -11,6 +11,7 @@ import click
 from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError
+from django.utils.translation import gettext as _
 from rich.progress import TaskID
 
 from ringfence.core.errors import RingfenceError
@@ -30,12 +31,13 @@ def _week_start(ctx: click.Context, param: click.Parameter, value: str | None) -
 def _prepare(out: Path, force: bool) -> None:
     """Refuse to write into a folder that is not a demo folder; clear an old demo's files."""
     if out.exists() and not out.is_dir():
-        raise RingfenceError(f"{out} exists and is not a folder")
+        raise RingfenceError(_("%(out)s exists and is not a folder") % {"out": out})
     if out.is_dir():
         foreign = {p.name for p in out.iterdir()} - OWNED_ENTRIES
         if foreign and not force:
             raise RingfenceError(
-                f"{out} holds other files ({', '.join(sorted(foreign)[:3])}); use an empty folder"
+                _("%(out)s holds other files (%(names)s); use an empty folder or --force")
+                % {"out": out, "names": ", ".join(sorted(foreign)[:3])}
             )
         for name in ("registry", "logs"):
             if (out / name).is_dir():
@@ -73,9 +75,13 @@ def demo(
         call_command("migrate", interactive=False, verbosity=0)
         timings["database ready"] = time.monotonic() - started
     except OperationalError as exc:  # fail before minutes of generation, with one line the user can act on
-        raise RingfenceError(f"cannot use the database: {str(exc).strip().splitlines()[-1]}") from exc
+        reason = str(exc).strip().splitlines()[-1]
+        raise RingfenceError(_("cannot use the database: %(reason)s") % {"reason": reason}) from exc
     if same and not force:
-        click.echo(f"demo in {out} is up to date (seed {seed}, size {size}); --force rebuilds it")
+        click.echo(
+            _("demo in %(out)s is up to date (seed %(seed)s, size %(size)s); --force rebuilds it")
+            % {"out": out, "seed": seed, "size": size}
+        )
         summary: dict[str, object] = dict(manifest or {})
     else:
         _prepare(out, force)
@@ -93,7 +99,7 @@ def demo(
         summary = dict(result.__dict__)
         timings["generated"] = result.seconds
     if registry_loaded(out) and not force:
-        click.echo("registry already loaded")
+        click.echo(_("registry already loaded"))
     else:
         load_started = time.monotonic()
         with progress() as bar:
@@ -105,14 +111,15 @@ def demo(
                 bar.update(tables[table], completed=done, total=total)
 
             loaded = load_registry(out, progress=table_progress)
-        click.echo("registry loaded: " + ", ".join(f"{t['table']} {t['rows']}" for t in loaded))
+        tables_loaded = ", ".join(f"{t['table']} {t['rows']}" for t in loaded)
+        click.echo(_("registry loaded: %(tables)s") % {"tables": tables_loaded})
         timings["loaded"] = time.monotonic() - load_started
     timings["total"] = time.monotonic() - started
     _print_summary(out, summary, timings)
     if no_serve:
         return
     password, logins = create_demo_logins(out)
-    click.echo("demo logins (password for all: " + password + ")")
+    click.echo(_("demo logins (password for all: %(password)s)") % {"password": password})
     for login in logins:
         click.echo(f"  {login.username:<14} {', '.join(login.roles):<18} {login.scope}")
     from ringfence.cli.serve_cmd import serve
@@ -123,7 +130,7 @@ def demo(
 def _print_summary(out: Path, summary: dict[str, object], timings: dict[str, float]) -> None:
     people = summary.get("people", {})
     assert isinstance(people, dict)
-    click.echo(f"demo utility in {out}")
+    click.echo(_("demo utility in %(out)s") % {"out": out})
     click.echo("  people: " + ", ".join(f"{k} {v:,}" for k, v in people.items()))
     click.echo(f"  systems {summary.get('systems')}, accounts {summary.get('accounts'):,}, "
                f"terminals {summary.get('terminals'):,}")  # fmt: skip

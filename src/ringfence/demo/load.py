@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ringfence.core.errors import RingfenceError
 
@@ -57,7 +58,7 @@ def load_registry(out: Path, *, progress: TableProgress | None = None) -> list[d
 
     manifest = read_manifest(out)
     if manifest is None:
-        raise RingfenceError(f"{out} holds no complete demo (demo.json is missing)")
+        raise RingfenceError(_("%(out)s holds no complete demo (demo.json is missing)") % {"out": out})
     snapshot = dt.date.fromisoformat(manifest["week_start"]) + dt.timedelta(days=7)
     reports = import_bundle(out / "registry", as_of=snapshot, actor="system:demo", progress=progress)
     return [{"table": r.table, "rows": r.rows, "seconds": round(r.duration_seconds, 2)} for r in reports]
