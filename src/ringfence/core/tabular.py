@@ -89,10 +89,16 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         raise BadInput(_("unknown encoding %(encoding)s") % {"encoding": encoding}) from exc
 
 
+# Exporters protect cells that a spreadsheet would run as formulas with a leading apostrophe.
+_PROTECTED = ("'=", "'+", "'@", "'\t", "'\r")
+
+
 def _clean_cell(value: Cell | None) -> Cell | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if value.startswith(_PROTECTED):
+            value = value[1:]
         return clean(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)

@@ -242,12 +242,22 @@ def japanese_header(table: str) -> list[str]:
     return [c.japanese[0] if c.japanese else c.name for c in TABLES[table].columns]
 
 
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection); such
+# values are written with a leading apostrophe, which the reader (core.tabular) removes again.
+FORMULA_STARTS = ("=", "+", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` with an apostrophe in front if a spreadsheet would take it for a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str) -> None:
     try:
         with path.open("w", encoding=encoding, newline="") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
     except UnicodeEncodeError as exc:
         path.unlink(missing_ok=True)
         raise RingfenceError(
@@ -258,12 +268,19 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: s
 
 def _write_xlsx(path: Path, sheet_name: str, header: list[str], rows: list[list[str]]) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(sheet_name[:31])
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value or None)
+            if value.startswith("="):
+                cell.data_type = "s"  # text, not a formula: openpyxl would otherwise write a formula
+            cells.append(cell)
+        sheet.append(cells)
     book.save(path)
 
 

@@ -129,3 +129,18 @@ def test_japanese_headers_map_back_to_their_columns():
         from ringfence.core.textnorm import header_key
 
         assert [aliases[header_key(h)] for h in japanese_header(name)] == spec.column_names, name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_like_values_are_not_formulas_and_round_trip(db, tmp_path, fmt):
+    write(tmp_path / "units.csv", "code,name,kind\nX1,\"'=HYPERLINK(\"\"http://x\"\")\",section\nX2,+81 課,section\n")
+    import_table("units", tmp_path / "units.csv")
+    path = export_table("units", tmp_path / f"out.{fmt}", fmt=fmt).path
+    if fmt == "csv":
+        assert "'=HYPERLINK" in path.read_text(encoding="utf-8-sig")
+    else:
+        cells = [c for row in load_workbook(path).worksheets[0].iter_rows() for c in row]
+        assert all(c.data_type != "f" for c in cells)
+        assert any(c.value == '=HYPERLINK("http://x")' for c in cells)
+    report = import_table("units", path)
+    assert (report.unchanged, report.changed, report.created) == (2, 0, 0)
