@@ -4,6 +4,10 @@ the manifest is named, and the command exits non-zero."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -147,3 +151,43 @@ def test_writers_refuse_to_continue_a_tampered_manifest(filled):
     with pytest.raises(ManifestBroken):
         lake.append(hourly("CIS", jst(2026, 10, 9, 0), 2, "later.log"))
     assert manifest_lines(filled) == lines[:-1]
+
+
+def _documented_snippet() -> str:
+    docs = Path(__file__).resolve().parents[4] / "docs" / "lake.md"
+    text = docs.read_text(encoding="utf-8")
+    section = text[text.index("## Checking integrity by hand") :]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_documented_manual_check_agrees(filled):
+    snippet = _documented_snippet()
+    result = subprocess.run(
+        [sys.executable, "-c", snippet, str(filled)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    listed = dict(line.split("  ", 1)[::-1] for line in result.stdout.splitlines())
+    assert set(listed) == {f.path for f in lake.live_files()}
+    report = lake.verify_lake()
+    assert f"head {report.head_seq} {report.head_hash}" in result.stderr
+    (filled / "lake.sha256").write_text(result.stdout, encoding="utf-8")
+    if shutil.which("sha256sum"):
+        checked = subprocess.run(["sha256sum", "--check", "--quiet", "lake.sha256"], cwd=filled, check=False)
+        assert checked.returncode == 0
+        victim = filled / sorted(listed)[0]
+        victim.write_bytes(victim.read_bytes() + b"x")
+        checked = subprocess.run(
+            ["sha256sum", "--check", "--quiet", "lake.sha256"],
+            cwd=filled,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode != 0 and sorted(listed)[0] in checked.stdout
+    lines = manifest_lines(filled)
+    lines[1] = lines[1].replace('"rows":', '"rows":1')
+    manifest_path(filled).write_text("".join(lines), encoding="utf-8")
+    tampered = subprocess.run(
+        [sys.executable, "-c", snippet, str(filled)], capture_output=True, text=True, check=False
+    )
+    assert tampered.returncode != 0 and "line 2" in tampered.stderr
