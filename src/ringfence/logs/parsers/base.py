@@ -15,6 +15,7 @@ required fields — the same way for every format.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from ringfence.core.textnorm import clean
 
-from ..schema import EVENT_SCHEMA, Activity, EventClass, Outcome, event_id
+from ..schema import EVENT_SCHEMA, Activity, EventClass, Outcome
 from ..sources import ENUM_VALUES, SourceDefinition
 from .timeparse import TimeError, TimeParser
 
@@ -198,6 +199,7 @@ class Mapper:
             time_formats or definition.time_format, definition.zone, context.reference_time
         )
         self.source_id = definition.id
+        self.id_prefix = hashlib.sha256(f"{definition.id}\x1f{context.origin}\x1f".encode())
         # Values that mean "nothing here" in the source (option null_values; "-" by default, as syslog
         # key=value messages and web logs write it).
         self.nulls = frozenset(definition.option("null_values", ["", "-"]))
@@ -244,9 +246,13 @@ class Mapper:
                 # A source's time is text for the time parser (a JSON number is epoch per time_format),
                 # whereas an int among native fields is already epoch microseconds.
                 event["time"] = value if isinstance(value, str | dt.datetime) else str(value)
-            else:
-                if isinstance(value, str) and not value.isascii() and target in _TEXT_FIELDS:
+            elif target in _TEXT_FIELDS:
+                if not isinstance(value, str):
+                    value = str(value)  # a JSON number or boolean mapped to a text field
+                elif not value.isascii():
                     value = clean(value)  # full-width ＩＤ and half-width ｶﾅ as the registry keeps them
+                event[target] = value
+            else:
                 event[target] = value
         time = event.get("time")
         if time is None:
@@ -286,10 +292,6 @@ class Mapper:
             self._unknown("class", klass, extra)
             klass = EventClass.OTHER
         event["class"] = klass
-        for name in _TEXT_FIELDS:
-            value = event.get(name)
-            if value is not None and not isinstance(value, str):
-                event[name] = str(value)
         if record_ids:
             event["record_ids"] = record_ids
         for name in self.required:
@@ -301,7 +303,9 @@ class Mapper:
         event["raw"] = text
         event["source_offset"] = raw.offset
         event["source_line"] = raw.line
-        event["event_id"] = event_id(self.source_id, self.context.origin, raw.offset)
+        digest = self.id_prefix.copy()  # schema.event_id, without hashing the constant prefix every line
+        digest.update(str(raw.offset).encode())
+        event["event_id"] = digest.hexdigest()[:32]
         return event
 
     def _unknown(self, name: str, value: Any, extra: dict[str, Any]) -> None:

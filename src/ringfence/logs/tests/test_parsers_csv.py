@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from ringfence.logs.schema import event_id
+
 from .samples.support import definition, english, parse, parse_path, utc
 
 __all__ = ["english"]  # the autouse fixture
@@ -146,3 +148,9 @@ def test_a_block_arrow_refuses_goes_per_line_whole(tmp_path):
     assert [e["source_line"] for e in fast.events] == [2, 5]
     assert [(q.line, q.reason) for q in fast.quarantined] == [(4, "3 values for 9 columns")]
     assert fast.skipped == 2 and fast.records == 5
+
+
+def test_event_ids_are_the_schema_event_ids_of_source_origin_and_offset():
+    result = parse("csv_ja_utf8", f"{HEADER}\n{LINES[1]}\n")
+    offset = len(f"{HEADER}\n".encode())
+    assert result.event["event_id"] == event_id("cis-access", "sample.log", offset)
