@@ -8,6 +8,7 @@ with surrounding blanks trimmed and inner runs of blanks collapsed to one space.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -27,7 +28,10 @@ def nfkc(text: str) -> str:
 
 def clean(text: str) -> str | None:
     """The canonical form of one cell: NFKC, trimmed, blanks collapsed; ``None`` when nothing is left."""
-    value = _BLANKS.sub(" ", nfkc(text)).strip()
+    if text.isascii():  # most cells: NFKC leaves ASCII alone and no invisible character is ASCII
+        value = " ".join(text.split())
+    else:
+        value = _BLANKS.sub(" ", nfkc(text)).strip()
     return value or None
 
 
@@ -37,6 +41,7 @@ def clean_code(text: str) -> str | None:
     return None if value is None else value.translate(_DASHES)
 
 
+@functools.lru_cache(maxsize=8192)
 def header_key(text: str) -> str:
     """A key for matching headers: normalised, case-folded, without spaces, underscores and punctuation."""
     return _HEADER_NOISE.sub("", nfkc(text)).casefold()

@@ -129,6 +129,14 @@ def _zone_of(text: str | None) -> dt.tzinfo:
 def _parse_text(text: str, formats: Sequence[str]) -> tuple[dt.datetime, bool]:
     """The datetime written in ``text`` (aware) and whether a time of day was written."""
     value = nfkc(text).strip()
+    if not formats and len(value) >= 10 and value.isascii() and value[4] == "-" and value[:4].isdigit():
+        # ISO 8601, by far the most common form in system exports: parsed in C.
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=JST)), len(value) > 10
     for fmt in formats:
         try:
             parsed = dt.datetime.strptime(value, fmt)
