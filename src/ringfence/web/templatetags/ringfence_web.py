@@ -22,6 +22,7 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("registry:accounts", _("Accounts"), Perm.ACCOUNTS_VIEW),
     ("registry:terminals", _("Terminals"), Perm.TERMINALS_VIEW),
     ("identity:home", _("ID governance"), Perm.ACCOUNTS_VIEW),
+    ("logs:sources", _("Access logs"), "logs.view"),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
 
@@ -43,7 +44,8 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
             url = reverse(name)
         except NoReverseMatch:
             continue  # a part not installed in this deployment
-        is_current = name == current or (name.endswith(":home") and name.split(":")[0] == current_namespace != "web")
+        namespace = name.split(":")[0]
+        is_current = name == current or (namespace == current_namespace and namespace not in ("web", "registry"))
         items.append({"url": url, "label": label, "current": is_current})
     return items
 
