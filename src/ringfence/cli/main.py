@@ -25,6 +25,8 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "setup": ("ringfence.cli.setup_cmd", "setup", "Create or upgrade the database."),
     "user": ("ringfence.cli.setup_cmd", "user", "Create a login with a role."),
     "asof": ("ringfence.cli.asof_cmd", "asof", "Who owned an account of a system at a moment."),
+    "reconcile": ("ringfence.cli.identity_cmd", "reconcile_cmd", "Reconcile accounts against HR; findings as JSON/CSV."),
+    "campaign": ("ringfence.cli.identity_cmd", "campaign", "Access reviews and company-wide password changes."),
     "verify": ("ringfence.cli.lake_cmd", "verify", "Check that the log lake is complete and unaltered."),
     "lake": ("ringfence.cli.lake_cmd", "lake", "Log lake: purge past retention, compact, recover."),
     "ingest": ("ringfence.cli.ingest_cmd", "ingest", "Ingest log files and folders into the log lake."),

@@ -364,7 +364,7 @@ def auth_checks(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "identity/auth_checks.html",
-        {"rows": authcheck.check_status(), "items": AuthCheckItem.choices},
+        {"rows": authcheck.check_status(), "checklist": AuthCheckItem.choices},
     )
 
 
@@ -378,7 +378,7 @@ def auth_check_review(request: HttpRequest, code: str) -> HttpResponse:
     history = list(
         authcheck.AuthCheckReview.objects.filter(system=system).order_by("-reviewed_on", "-recorded_at")[:20]
     )
-    context: dict[str, Any] = {"system": system, "items": AuthCheckItem.choices, "results": CheckResult.choices,
+    context: dict[str, Any] = {"system": system, "checklist": AuthCheckItem.choices, "results": CheckResult.choices,
                                "history": history, "may_work": may_work, "today": _today()}  # fmt: skip
     if request.method == "POST":
         if not may_work:

@@ -49,11 +49,16 @@ def add_note(finding: Finding, text: str, *, actor: str) -> FindingNote:
     return note
 
 
-def systems_in_file(path: Path) -> set[str]:
-    """The system codes an account list names (read as the importer reads it)."""
+def systems_in_file(path: Path) -> dict[str, int]:
+    """The system codes an account list names (read as the importer reads it), each with its first line."""
     sheet = read_table(path)
     conversion = convert(TABLES["accounts"], sheet, ImportMapping(), path)
-    return {str(r.get("system_code")) for r in conversion.records if r.get("system_code")}
+    first: dict[str, int] = {}
+    for r in conversion.records:
+        code = r.get("system_code")
+        if code:
+            first.setdefault(str(code), r.line)
+    return first
 
 
 @dataclass
@@ -81,12 +86,17 @@ def import_and_reconcile(
     path = Path(path)
     systems = systems_in_file(path)
     if only_system is not None:
-        strangers = sorted(systems - {only_system})
+        strangers = sorted(code for code in systems if code != only_system)
         if strangers:
             raise BadInput(
                 _("%(file)s lists accounts of other systems: %(codes)s")
                 % {"file": path.name, "codes": ", ".join(strangers)},
-                [InputProblem(path, None, "system_code", _("only %(code)s may be uploaded here") % {"code": only_system})],
+                [
+                    InputProblem(path.name, systems[code], "system_code",
+                                 _("%(code)s: only %(allowed)s may be uploaded here")
+                                 % {"code": code, "allowed": only_system})
+                    for code in strangers
+                ],
             )  # fmt: skip
     if not systems:
         raise BadInput(_("%(file)s lists no accounts") % {"file": path.name})

@@ -31,7 +31,7 @@ PASSWORD = "Correct-Horse-Battery-9"
 def _client(username: str, roles: list[str], **scope) -> Client:
     user = create_login(username, PASSWORD, roles, **scope)
     client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
+    client.force_login(user)
     return client
 
 
