@@ -22,6 +22,9 @@ REF_MODELS: dict[str, tuple[type[models.Model], str]] = {
 # SQLite allows 32766 bound parameters per statement (older builds 999); stay far below.
 CHUNK = 900
 
+# Above this many keys one scan of the table is cheaper than building many IN (...) lists.
+SCAN_ABOVE = 3000
+
 V = TypeVar("V")
 
 
@@ -36,6 +39,9 @@ def load_ids(table: str, keys: Iterable[str]) -> dict[str, int]:
     model, field = REF_MODELS[table]
     wanted = sorted(set(keys))
     out: dict[str, int] = {}
+    if len(wanted) > SCAN_ABOVE:
+        wanted_set = set(wanted)
+        return {k: pk for k, pk in model._default_manager.values_list(field, "pk") if k in wanted_set}
     for part in chunks(wanted):
         for key, pk in model._default_manager.filter(**{f"{field}__in": part}).values_list(field, "pk"):
             out[key] = pk

@@ -23,7 +23,7 @@ from ringfence.core.temporal import (
     same_attrs,
 )
 
-from .refs import chunks
+from .refs import SCAN_ABOVE, chunks
 
 TimelineKey = tuple[Any, ...]
 
@@ -140,9 +140,16 @@ class TimelineBook:
         names = ["id", *self.key_attnames, "valid_from", "valid_to", *self.attribute_names]
         grouped: dict[TimelineKey, list[Segment]] = {}
         wanted = sorted(set(ids))
-        for part in chunks(wanted):
-            rows = self.model._default_manager.filter(**{f"{field}__in": part}, superseded_at__isnull=True)
-            for row in rows.values(*names):
+        current = self.model._default_manager.filter(superseded_at__isnull=True)
+        batches: list[Iterable[dict[str, Any]]]
+        if len(wanted) > SCAN_ABOVE:
+            wanted_set = set(wanted)
+            columns = names if field in names else [*names, field]
+            batches = [(r for r in current.values(*columns) if r[field] in wanted_set)]
+        else:
+            batches = [current.filter(**{f"{field}__in": part}).values(*names) for part in chunks(wanted)]
+        for batch in batches:
+            for row in batch:
                 key = tuple(row[name] for name in self.key_attnames)
                 attrs = {name: row[name] for name in self.attribute_names}
                 grouped.setdefault(key, []).append(

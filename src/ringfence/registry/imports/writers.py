@@ -47,7 +47,7 @@ from ringfence.registry.models import (
 )
 
 from .records import Record
-from .refs import chunks, load_ids
+from .refs import SCAN_ABOVE, chunks, load_ids
 from .report import ImportReport
 from .spec import PERSONNEL_CHANGES, TableSpec
 from .timelines import TimelineBook, bulk_insert, empty_value, plan_bounded, same_timeline
@@ -218,6 +218,11 @@ def _entity_ids(
 
     def load() -> dict[tuple[Any, ...], int]:
         found: dict[tuple[Any, ...], int] = {}
+        if len(keys) > SCAN_ABOVE:
+            for row in entity_model._default_manager.values_list("pk", *fields):
+                if row[1:] in keys:
+                    found[row[1:]] = row[0]
+            return found
         for part in chunks(sorted({k[-1] for k in keys})):
             for row in entity_model._default_manager.filter(**{f"{fields[-1]}__in": part}).values_list(
                 "pk", *fields

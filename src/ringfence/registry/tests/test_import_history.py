@@ -65,7 +65,10 @@ def test_personnel_orders_build_a_history(units):
 
 def test_late_recorded_transfer_keeps_later_known_history(units, tmp_path):
     import_table("personnel_changes", DATA / "personnel_changes.csv")
-    late = write(tmp_path / "late.csv", "employee_number,effective_date,change,unit_code\n2001,2021-10-01,transfer,RT\n")
+    late = write(
+        tmp_path / "late.csv",
+        "employee_number,effective_date,change,unit_code\n2001,2021-10-01,transfer,RT\n",
+    )
     import_table("personnel_changes", late)
     assert person_at("2001", 2021, 10, 1).unit.code == "RT"
     assert person_at("2001", 2022, 4, 1).unit.code == "NW-K"  # the later transfer still stands
@@ -88,7 +91,9 @@ def test_full_list_marks_missing_accounts_deleted(units, tmp_path):
         "システムコード,ログインID,社員番号,状態\nTAKU,u1001,1001,有効\nTAKU,u1002,1002,有効\nTAKU,u1003,1003,無効\nOTHER,x1,1001,有効\n",
     )
     assert import_table("accounts", first, as_of=dt.date(2024, 4, 1), full_list=True).created == 4
-    second = write(tmp_path / "a2.csv", "system_code,account_id,owner_employee_number,status\nTAKU,u1001,1001,enabled\n")
+    second = write(
+        tmp_path / "a2.csv", "system_code,account_id,owner_employee_number,status\nTAKU,u1001,1001,enabled\n"
+    )
     report = import_table("accounts", second, as_of=dt.date(2024, 9, 1), full_list=True)
     assert (report.unchanged, report.deleted) == (1, 2)
 
@@ -156,7 +161,11 @@ def test_terminal_loans_lend_and_return(units, tmp_path):
     assert (lent.status, lent.lent_to_person.employee_number) == ("lent", "1002")
     assert lent.lent_until == jst(2024, 5, 10)
     assert terminal(2024, 5, 8).status == "in_use" and terminal(2024, 5, 8).lent_to_person is None
-    assert (lent.mac_address, lent.ip_address, lent.terminal_type) == ("00:1a:2b:3c:4d:5e", "10.1.2.3", "laptop")
+    assert (lent.mac_address, lent.ip_address, lent.terminal_type) == (
+        "00:1a:2b:3c:4d:5e",
+        "10.1.2.3",
+        "laptop",
+    )
     again = import_bundle(tmp_path, as_of=dt.date(2024, 4, 1))
     assert all(not r.wrote_anything for r in again)
 
@@ -167,7 +176,10 @@ def test_links_responsibilities_memberships_entitlements(units, tmp_path):
     import_table("systems", tmp_path / "s.csv", as_of=dt.date(2024, 4, 1))
     write(tmp_path / "roles.csv", "ロールコード,ロール名\nBILLING,料金計算担当\n")
     assert import_table("roles", tmp_path / "roles.csv").created == 1
-    write(tmp_path / "rm.csv", "role_code,employee_number,valid_from,valid_to\nBILLING,1001,2024-04-01,2025-04-01\n")
+    write(
+        tmp_path / "rm.csv",
+        "role_code,employee_number,valid_from,valid_to\nBILLING,1001,2024-04-01,2025-04-01\n",
+    )
     import_table("role_memberships", tmp_path / "rm.csv")
     write(tmp_path / "ur.csv", "所属コード,社員番号,責任区分\nNW-K-1,1001,所属長\n")
     import_table("unit_responsibilities", tmp_path / "ur.csv", as_of=dt.date(2024, 4, 1))
@@ -190,7 +202,10 @@ def test_links_responsibilities_memberships_entitlements(units, tmp_path):
     assert membership.valid_to == jst(2025, 4, 1)
     assert UnitResponsibility.objects.get().role == "line_manager"
     # Ending a membership that was open-ended.
-    write(tmp_path / "rm2.csv", "role_code,employee_number,valid_from,valid_to\nBILLING,1001,2024-04-01,2024-10-01\n")
+    write(
+        tmp_path / "rm2.csv",
+        "role_code,employee_number,valid_from,valid_to\nBILLING,1001,2024-04-01,2024-10-01\n",
+    )
     assert import_table("role_memberships", tmp_path / "rm2.csv").changed == 1
     assert RoleMembership.objects.known_at().get().valid_to == jst(2024, 10, 1)
 
@@ -212,3 +227,28 @@ def test_unit_cycle_is_refused(db, tmp_path):
     with pytest.raises(BadInput) as caught:
         import_table("units", tmp_path / "u.csv")
     assert [p.field for p in caught.value.problems] == ["parent_code"]
+
+
+def test_large_imports_scan_tables_instead_of_in_lists(units, monkeypatch):
+    """Above SCAN_ABOVE keys the importer reads whole tables; the result must be the same."""
+    from ringfence.registry.imports import refs, timelines, writers
+
+    import_table("personnel_changes", DATA / "personnel_changes.csv")
+    expected = sorted(
+        PersonVersion.objects.known_at().values_list("entity__employee_number", "valid_from", "status")
+    )
+    for module in (refs, timelines, writers):
+        monkeypatch.setattr(module, "SCAN_ABOVE", 0)
+    again = import_table("personnel_changes", DATA / "personnel_changes.csv")
+    assert again.unchanged == 7 and not again.wrote_anything
+    report = import_table("people", DATA / "people_cp932.csv", as_of=dt.date(2024, 4, 1))
+    assert report.created == 3
+    assert person_at("1001", 2024, 4, 1).unit.code == "NW-K-1"
+    assert (
+        sorted(
+            PersonVersion.objects.known_at()
+            .filter(entity__employee_number__startswith="2")
+            .values_list("entity__employee_number", "valid_from", "status")
+        )
+        == expected
+    )
