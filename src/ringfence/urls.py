@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("registry/", include("ringfence.registry.urls")),
     path("audit/", include("ringfence.audit.urls")),
+    path("logs/", include("ringfence.logs.urls")),
     path("identity/", include("ringfence.identity.urls")),
     path("", include("ringfence.web.urls")),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 
 import click
@@ -147,13 +146,6 @@ def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], 
 @click.option("--label", default="", help="Who or what will use the token.")
 def token(source_id: str, label: str) -> None:
     """Issue a bearer token for one source; it is printed once and only its hash is kept."""
-    from ringfence.audit.models import AuditAction
-    from ringfence.audit.services import record
-    from ringfence.logs.ingest.http_intake import token_digest
-    from ringfence.logs.ingest.models import StreamToken
+    from ringfence.logs.services import issue_token
 
-    secret = secrets.token_urlsafe(32)
-    issued = StreamToken.objects.create(source=source_id, label=label, token_sha256=token_digest(secret))
-    record(AuditAction.CREATE, actor="system:cli", target_type="stream_token", target_ref=source_id,
-           detail={"label": label, "id": issued.pk})  # fmt: skip
-    click.echo(secret)
+    click.echo(issue_token(source_id, label=label, actor="system:cli"))
