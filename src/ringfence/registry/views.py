@@ -54,7 +54,13 @@ def _audit_view(
 
 
 def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    # htmx wants the results only; a history restore (back button after hx-push-url) wants the page.
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 @require(Perm.PEOPLE_VIEW)

@@ -84,6 +84,11 @@ def test_people_htmx_returns_only_the_results(admin_client):
     assert 'id="people-table"' in body
 
 
+def test_htmx_history_restore_gets_the_whole_page(admin_client):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in admin_client.get("/registry/people/", {"q": "E00"}, headers=headers).content.decode()
+
+
 def test_bad_as_of_date_is_reported_not_ignored(admin_client):
     body = admin_client.get("/registry/people/", {"as_of": "2024-13-45"}).content.decode()
     assert 'class="error" role="alert"' in body
