@@ -250,13 +250,25 @@ def write_parquet(table: pa.Table, path: Path) -> tuple[str, int]:
     return sink.digest.hexdigest(), sink.size
 
 
-def known_ids_in(session: WriterSession, partition: Partition, candidates: pa.Array) -> pa.Array:
-    """Those of ``candidates`` already stored in the partition's live files."""
+def known_ids_in(session: WriterSession, partition: Partition, part: pa.Table) -> pa.Array:
+    """Those of the part's event IDs already stored in the partition's live files.
+
+    A stored duplicate has the same time as its candidate, so only files whose [min_time, max_time] meets
+    the part's time range are read: a stream appending ever later events reads next to nothing.
+    """
     prefix = partition.relative_dir + "/"
-    files = [path for path in session.manifest.live if path.startswith(prefix)]
-    if not files:
+    times = part.column("time")
+    first, last = pc.min(times).as_py(), pc.max(times).as_py()
+    paths = [
+        str(absolute(session.root, path))
+        for path, entry in session.manifest.live.items()
+        if path.startswith(prefix)
+        and dt.datetime.fromisoformat(entry.fields["max_time"]) >= first
+        and dt.datetime.fromisoformat(entry.fields["min_time"]) <= last
+    ]
+    if not paths:
         return pa.array([], pa.string())
-    paths = [str(absolute(session.root, path)) for path in files]
+    candidates = part.column("event_id").combine_chunks()
     with os_errors(paths[0]):
         stored = read_event_ids(paths)
     return pc.filter(candidates, pc.is_in(candidates, value_set=stored))
@@ -361,7 +373,7 @@ def append(
             fresh: list[tuple[Partition, pa.Table]] = []
             for partition, part in parts:
                 part = _first_occurrences(part)
-                known = known_ids_in(session, partition, part.column("event_id").combine_chunks())
+                known = known_ids_in(session, partition, part)
                 if len(known):
                     part = part.filter(pc.invert(pc.is_in(part.column("event_id"), value_set=known)))
                 if part.num_rows:

@@ -196,3 +196,17 @@ def test_split_keeps_every_event_in_the_partition_of_its_jst_day(events):
         assert pc.all(pc.less_equal(times.slice(0, len(times) - 1), times.slice(1))).as_py() in (True, None)
     assert sorted(seen) == list(range(len(events)))
     assert len({(p.system, p.day) for p, _ in parts}) == len(parts)
+
+
+def test_duplicates_are_found_whatever_the_time_ranges_of_the_files(lake_root):
+    # Two files in one partition with interleaved time ranges; the replay overlaps both only partly.
+    lake.append(hourly("CIS", jst(2026, 10, 1, 0, 0), 6, "a.log"))  # 00:00..05:00
+    lake.append(hourly("CIS", jst(2026, 10, 1, 3, 30), 6, "b.log"))  # 03:30..08:30
+    replay = pa.concat_tables(
+        [
+            hourly("CIS", jst(2026, 10, 1, 4, 0), 2, "a.log", first_line=5),
+            hourly("CIS", jst(2026, 10, 1, 20), 1, "c.log"),
+        ]
+    )
+    assert sum(f.rows for f in lake.append(replay)) == 1  # lines 5-6 of a.log are known; c.log's line is new
+    assert lake.verify_lake().rows == 13

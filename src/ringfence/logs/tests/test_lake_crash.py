@@ -255,3 +255,50 @@ def test_acknowledged_events_survive_kill_9_and_batches_are_all_or_nothing(migra
             assert batches.get(batch) == [BATCH, BATCH], (batch, batches.get(batch))
         for batch, (count, distinct) in batches.items():
             assert count == distinct == BATCH, (batch, count, distinct)  # whole, and never twice
+
+
+SAME_BATCH = textwrap.dedent(
+    """
+    import pathlib, sys, time, django
+    django.setup()
+    from ringfence.logs import lake
+    from ringfence.logs.lake.synthetic import synthetic_events
+    events = synthetic_events(20000, systems=("CIS", "MDMS"), source_file="same.log", seed=7)
+    go = pathlib.Path(sys.argv[1])
+    print("READY", flush=True)
+    while not go.exists():
+        time.sleep(0.005)
+    print(sum(f.rows for f in lake.append(events)), flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_processes_appending_the_same_batch_at_once_store_it_once(migrated_data_dir, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(migrated_data_dir, data_dir)
+    env = _env(data_dir)
+    go = tmp_path / "go"
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAME_BATCH, str(go)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for writer in writers:  # both have their events in memory and wait at the start line
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "READY"
+    go.touch()
+    outputs = [writer.communicate(timeout=120) for writer in writers]
+    assert all(writer.returncode == 0 for writer in writers), [err for _out, err in outputs]
+    assert sorted(int(out) for out, _err in outputs) == [0, 20000]  # one stored it, the other found it stored
+    checked = subprocess.run(
+        [sys.executable, "-c", CHECKER], env=env, capture_output=True, text=True, timeout=120
+    )
+    state = json.loads(checked.stdout)
+    assert state["problems"] == []
+    assert sum(count for count, _distinct in state["batches"].values()) == 20000
+    assert all(count == distinct for count, distinct in state["batches"].values())
