@@ -102,6 +102,7 @@ class Batch:
     records: int = 0
     skipped: int = 0
     table: pa.Table | None = None  # set by vectorised readers that build Arrow directly
+    per_line: int | None = None  # of a vectorised read: the lines that needed the per-line parser
 
     def __len__(self) -> int:
         if self.table is not None:

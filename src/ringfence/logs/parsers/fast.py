@@ -133,16 +133,20 @@ class _BlockReader:
         try:
             table, slow_mask = self._vectorised(starts, stops, first_line)
         except _Refused:
-            return self._per_line(starts, stops, first_line, list(range(len(starts))), whole=True)
+            batch = self._per_line(starts, stops, first_line, list(range(len(starts))), whole=True)
+            batch.per_line = len(starts)
+            return batch
         slow_rows = pc.indices_nonzero(slow_mask).to_pylist()
         if not slow_rows:
-            return Batch(self.definition, self.context, new_columns(), records=len(starts), table=table)
+            return Batch(
+                self.definition, self.context, new_columns(), records=len(starts), table=table, per_line=0
+            )
         slow = self._per_line(starts, stops, first_line, slow_rows)
         merged = pa.concat_tables([table.filter(pc.invert(slow_mask)), slow.to_arrow()]).sort_by(
             "source_offset"
         )
         return Batch(self.definition, self.context, new_columns(), slow.quarantined, len(starts), slow.skipped,
-                     table=merged)  # fmt: skip
+                     table=merged, per_line=len(slow_rows))  # fmt: skip
 
     def _per_line(
         self, starts: list[int], stops: list[int], first_line: int, rows: list[int], whole: bool = False
@@ -389,7 +393,8 @@ class _BlockReader:
                 local = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
                 # Arrow's strptime rolls 30 February over into March; a time must print back as it was read
                 # (a time that does not, e.g. without zero padding, is left to the per-line parser).
-                printed = pc.strftime(local, format=fmt)
+                # (Arrow prints %S of a µs timestamp with its fraction: compare at whole seconds.)
+                printed = pc.strftime(pc.cast(local, pa.timestamp("s"), safe=False), format=fmt)
                 local = pc.if_else(pc.equal(printed, text), local, pa.scalar(None, local.type))
                 parsed = pc.assume_timezone(local, self.zone, ambiguous="earliest", nonexistent="earliest")
             result = pc.coalesce(result, parsed)

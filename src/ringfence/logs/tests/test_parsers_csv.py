@@ -135,6 +135,7 @@ def test_vectorised_reading_agrees_with_per_line_parsing_including_bad_lines(tmp
     source = definition("csv_ja_cp932")
     fast = parse_path(source, path, vectorised=True)
     slow = parse_path(source, path, vectorised=False)
+    assert fast.per_line == 5  # only the lines Arrow could not map exactly went through the per-line parser
     assert fast.events == slow.events
     assert fast.quarantined == slow.quarantined and len(fast.quarantined) == 2
     assert (fast.records, fast.skipped) == (slow.records, slow.skipped) == (14, 1)
@@ -145,6 +146,7 @@ def test_a_block_arrow_refuses_goes_per_line_whole(tmp_path):
     path.write_text("\n".join([HEADER, LINES[1], "", "only,three,values", LINES[2]]) + "\n", encoding="utf-8")
     source = definition("csv_ja_utf8")
     fast = parse_path(source, path)
+    assert fast.per_line == 4  # the whole block
     assert [e["source_line"] for e in fast.events] == [2, 5]
     assert [(q.line, q.reason) for q in fast.quarantined] == [(4, "3 values for 9 columns")]
     assert fast.skipped == 2 and fast.records == 5
@@ -154,3 +156,10 @@ def test_event_ids_are_the_schema_event_ids_of_source_origin_and_offset():
     result = parse("csv_ja_utf8", f"{HEADER}\n{LINES[1]}\n")
     offset = len(f"{HEADER}\n".encode())
     assert result.event["event_id"] == event_id("cis-access", "sample.log", offset)
+
+
+def test_clean_csv_is_read_entirely_by_the_vectorised_path(tmp_path):
+    path = tmp_path / "access.csv"
+    path.write_bytes(("\r\n".join([HEADER, *LINES[:3], *LINES[:3]]) + "\r\n").encode("cp932"))
+    result = parse_path(definition("csv_ja_cp932"), path)
+    assert (len(result.events), result.per_line) == (6, 0)

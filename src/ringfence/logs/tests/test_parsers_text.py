@@ -198,3 +198,10 @@ def test_regex_format_with_schema_named_groups_and_codes():
     assert json.loads(event["extra"]) == {"端末": "PC01"}
     assert [q.reason.split(" ")[-4:] for q in result.quarantined][1] == ["match", "the", "source's", "pattern"]
     assert "not in the value mapping" in result.quarantined[0].reason
+
+
+def test_clean_json_lines_are_read_entirely_by_the_vectorised_path(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    path.write_text((MDMS + "\n") * 50, encoding="utf-8")
+    result = parse_path(definition("jsonl"), path)
+    assert (len(result.events), result.per_line) == (50, 0)

@@ -28,6 +28,7 @@ class Result:
     quarantined: list[Quarantined]
     records: int
     skipped: int
+    per_line: int | None = None
 
     @property
     def event(self) -> dict[str, Any]:
@@ -53,13 +54,16 @@ def collect(batches: Any) -> Result:
     events: list[dict[str, Any]] = []
     quarantined: list[Quarantined] = []
     records = skipped = 0
+    per_line: int | None = None
     for batch in batches:
+        if batch.per_line is not None:
+            per_line = (per_line or 0) + batch.per_line
         events.extend(batch.events())
         quarantined.extend(batch.quarantined)
         records += batch.records
         skipped += batch.skipped
         assert len(batch) + len(batch.quarantined) + batch.skipped == batch.records
-    return Result(events, quarantined, records, skipped)
+    return Result(events, quarantined, records, skipped, per_line)
 
 
 def parse(source: SourceDefinition | dict[str, Any] | str, text: str | bytes, encoding: str = "utf-8",
