@@ -81,6 +81,7 @@ def test_login_search_as_of_and_language(live_server, seeded, browser_page):
     page.wait_for_function("document.querySelectorAll('#people-table tbody tr').length === 1")
     assert "佐藤 花子" in page.locator("#people-table").inner_text()
     assert "q=" in page.url  # the search is in the address bar (hx-push-url)
+    assert page.evaluate("window.localStorage.length") == 0  # no page snapshots with personal data
 
     page.get_by_role("link", name="E002").click()
     assert page.locator('[data-field="unit"]').inner_text().startswith("配電計画課")

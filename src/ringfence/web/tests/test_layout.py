@@ -31,6 +31,12 @@ def test_allauth_pages_use_the_layout(analyst_client, url):
     assert 'href="/registry/people/"' in body  # navigation by role is there too
 
 
+def test_htmx_keeps_no_history_snapshots(analyst_client):
+    # htmx would otherwise copy pages (with personal data) into localStorage.
+    body = analyst_client.get("/registry/people/").content.decode()
+    assert '"historyCacheSize": 0' in body
+
+
 def test_signup_is_closed(client):
     response = client.get("/accounts/signup/")
     assert "password1" not in response.content.decode()
