@@ -3,7 +3,7 @@
 The default is five years (the period the conduct-regulation audit trail must cover); ``LakeRetention``
 rows override it per system. Nothing is ever deleted automatically: ``purge`` runs only when a person asks
 for it with a reason, refuses any day still inside a system's retention, records a ``remove`` entry per
-file in the manifest, and writes one ``purge`` event to the audit trail in the same database transaction.
+file in the manifest, and writes a ``purge`` event to the audit trail before it changes anything.
 """
 
 from __future__ import annotations
@@ -172,24 +172,35 @@ def purge(
         drafts = [
             {"op": Op.REMOVE, "reason": RemoveReason.PURGE, "note": reason, **f.draft()} for f in plan.files
         ]
-        with transaction.atomic():
-            event = record(
+        # The audit event is committed before the manifest changes: a purge can fail after it (and a
+        # second event says so), but it can never happen without one.
+        event = record(
+            AuditAction.PURGE,
+            actor=actor,
+            target_type="logs.lake",
+            target_ref=system or "*",
+            detail={
+                "before": before.isoformat(),
+                "reason": reason,
+                "files": len(plan.files),
+                "rows": plan.rows,
+                "bytes": plan.bytes,
+                "partitions": plan.partitions,
+                "manifest_seq": [first_seq, first_seq + len(drafts) - 1],
+                "lake_id": session.manifest.lake_id,
+            },
+        )
+        try:
+            session.commit(drafts)
+        except Exception as exc:
+            record(
                 AuditAction.PURGE,
                 actor=actor,
                 target_type="logs.lake",
                 target_ref=system or "*",
-                detail={
-                    "before": before.isoformat(),
-                    "reason": reason,
-                    "files": len(plan.files),
-                    "rows": plan.rows,
-                    "bytes": plan.bytes,
-                    "partitions": plan.partitions,
-                    "manifest_seq": [first_seq, first_seq + len(drafts) - 1],
-                    "lake_id": session.manifest.lake_id,
-                },
+                detail={"failed": True, "purge_event": event.pk, "error": str(exc)},
             )
-            session.commit(drafts)
+            raise
         plan.audit_id = event.pk
         delete_files(session.root, paths)
         session.finish(intent)

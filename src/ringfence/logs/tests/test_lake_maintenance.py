@@ -158,3 +158,25 @@ def test_compact_command_reports_and_keeps_verify_green(lake_root):
     assert result.exit_code == 0, result.output
     assert "CIS/2026-10-01" in result.output
     assert CliRunner().invoke(cli, ["verify"]).exit_code == 0
+
+
+def test_a_purge_that_cannot_write_the_manifest_removes_nothing_and_says_so_in_the_audit_trail(lake_root):
+    import resource
+    import signal
+
+    lake.append(hourly("CIS", jst(2019, 5, 1, 0), 24, "2019.log"))
+    size = manifest_path(lake_root).stat().st_size
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))  # the manifest cannot grow: as on a full disk
+    try:
+        with pytest.raises(RingfenceError):
+            lake.purge(dt.date(2019, 6, 1), reason="five years", actor="tester", today=TODAY)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    started, failed = AuditEvent.objects.filter(action="purge").order_by("id")
+    assert started.detail["files"] == 1 and "failed" not in started.detail
+    assert failed.detail["failed"] is True and failed.detail["purge_event"] == started.pk
+    report = lake.verify_lake()
+    assert report.ok and report.rows == 24
