@@ -22,7 +22,7 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("registry:accounts", _("Accounts"), Perm.ACCOUNTS_VIEW),
     ("registry:terminals", _("Terminals"), Perm.TERMINALS_VIEW),
     ("identity:home", _("ID governance"), Perm.ACCOUNTS_VIEW),
-    ("logs:sources", _("Access logs"), "logs.view"),
+    ("logs:sources", _("Access logs"), Perm.LOGS_VIEW),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
 
