@@ -23,7 +23,7 @@ def run(capsys, *args):
 @pytest.mark.django_db
 def test_import_export_commands(capsys, tmp_path):
     code, out, _err = run(capsys, "import", "units", str(DATA / "units.csv"), "--as-of", "令和6年4月1日", "--dry-run")
-    assert code == 0 and "dry run" in out and not OrgUnit.objects.exists()
+    assert code == 0 and "units" in out and not OrgUnit.objects.exists()
     code, out, _err = run(capsys, "import", "units", str(DATA / "units.csv"), "--as-of", "R6.4.1")
     assert code == 0 and OrgUnit.objects.count() == 5 and "units" in out and "5" in out
     code, _out, err = run(capsys, "import", "people", str(DATA / "people_bad.csv"))
