@@ -172,8 +172,8 @@ def test_the_documented_manual_check_agrees(filled):
     assert f"head {report.head_seq} {report.head_hash}" in result.stderr
     (filled / "lake.sha256").write_text(result.stdout, encoding="utf-8")
     if shutil.which("sha256sum"):
-        checked = subprocess.run(["sha256sum", "--check", "--quiet", "lake.sha256"], cwd=filled, check=False)
-        assert checked.returncode == 0
+        intact = subprocess.run(["sha256sum", "--check", "--quiet", "lake.sha256"], cwd=filled, check=False)
+        assert intact.returncode == 0
         victim = filled / sorted(listed)[0]
         victim.write_bytes(victim.read_bytes() + b"x")
         checked = subprocess.run(
