@@ -50,9 +50,17 @@ def export(
             raise click.UsageError(
                 _("parquet holds the full history: --as-of, --japanese-headers and --cp932 do not apply")
             )
-        from ringfence.registry.lake_export import export_registry_tables
+        from ringfence.registry.lake_export import TABLE_NAMES, export_registry_tables
 
-        written = export_registry_tables(out, known_at=None)
+        if table != "all" and table not in TABLE_NAMES:
+            raise click.UsageError(
+                _("%(table)s has no Parquet form; Parquet tables: %(names)s")
+                % {"table": table, "names": ", ".join(TABLE_NAMES)}
+            )
+        if table == "all":
+            written = export_registry_tables(out, known_at=None)
+        else:
+            written = export_registry_tables(out, known_at=None, tables=[table])
         rows = [(name, str(path), "") for name, path in sorted(written.items())]
     else:
         encoding = "cp932" if cp932 else "utf-8-sig"

@@ -22,7 +22,9 @@ def run(capsys, *args):
 
 @pytest.mark.django_db
 def test_import_export_commands(capsys, tmp_path):
-    code, out, _err = run(capsys, "import", "units", str(DATA / "units.csv"), "--as-of", "令和6年4月1日", "--dry-run")
+    code, out, _err = run(
+        capsys, "import", "units", str(DATA / "units.csv"), "--as-of", "令和6年4月1日", "--dry-run"
+    )
     assert code == 0 and "units" in out and not OrgUnit.objects.exists()
     code, out, _err = run(capsys, "import", "units", str(DATA / "units.csv"), "--as-of", "R6.4.1")
     assert code == 0 and OrgUnit.objects.count() == 5 and "units" in out and "5" in out
@@ -40,4 +42,32 @@ def test_import_export_commands(capsys, tmp_path):
     code, out, _err = run(capsys, "import", "bundle", str(target), "--as-of", "2024-04-01")
     assert code == 0 and "people" in out and "bundle" not in _err
     code, _out, err = run(capsys, "export", "nonsense", "--out", str(tmp_path / "x.csv"))
+    assert code == 2
+
+
+@pytest.mark.django_db
+def test_parquet_export_delegates_to_the_lake_export(capsys, tmp_path):
+    code, _out, _err = run(capsys, "import", "units", str(DATA / "units.csv"), "--as-of", "2024-04-01")
+    assert code == 0
+    code, _out, err = run(capsys, "export", "all", "--format", "parquet", "--out", str(tmp_path / "pq"))
+    assert code == 0, err
+    assert any(p.suffix == ".parquet" for p in (tmp_path / "pq").rglob("*"))
+    code, _out, _err = run(
+        capsys,
+        "export",
+        "units",
+        "--format",
+        "parquet",
+        "--as-of",
+        "2024-04-01",
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert code == 2  # parquet holds the full history; --as-of does not apply
+    code, _out, err = run(capsys, "export", "units", "--format", "parquet", "--out", str(tmp_path / "one"))
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "one").rglob("*.parquet")] == [
+        p.name for p in (tmp_path / "pq").rglob("*.parquet") if "units" in p.name
+    ]
+    code, _out, _err = run(capsys, "export", "roles", "--format", "parquet", "--out", str(tmp_path / "r"))
     assert code == 2
