@@ -70,10 +70,11 @@ def write_jsonl(path: Path, lines: int) -> None:
 
 def run(
     definition_file: str, path: Path, *, vectorised: bool, profile: bool = False
-) -> tuple[int, int, float]:
+) -> tuple[int, int, float, float]:
     definition = load_source(SAMPLES / definition_file)
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
+    cpu_start = time.process_time()
     if profiler:
         profiler.enable()
     events = quarantined = 0
@@ -84,10 +85,11 @@ def run(
     if profiler:
         profiler.disable()
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     if profiler:
         print(f"  where the time goes ({path.suffix}, {'vectorised' if vectorised else 'per line'}):")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(8)
-    return events, quarantined, elapsed
+    return events, quarantined, elapsed, cpu
 
 
 def _parse_count(definition_file: str, path: str) -> int:
@@ -121,11 +123,12 @@ def main() -> None:
                                         ("jsonl", "jsonl.toml", json_path)):  # fmt: skip
             modes = [("vectorised", True)] + ([("per line", False)] if args.per_line or args.profile else [])
             for mode, vectorised in modes:
-                events, quarantined, elapsed = run(
+                events, quarantined, elapsed, cpu = run(
                     definition, path, vectorised=vectorised, profile=args.profile
                 )
                 print(f"{label:12} {mode:10} {events:>9,} events {quarantined:>4} quarantined "
-                      f"{elapsed:6.2f} s {events / elapsed:>10,.0f} events/s")  # fmt: skip
+                      f"{elapsed:6.2f} s {events / elapsed:>10,.0f} events/s, "
+                      f"CPU {cpu:6.2f} s {events / cpu:>10,.0f} events/CPU-s")  # fmt: skip
             if args.workers > 1:
                 parts = [path.with_name(f"part{i}{path.suffix}") for i in range(args.workers)]
                 for part in parts:
