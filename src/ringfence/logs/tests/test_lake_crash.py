@@ -161,15 +161,18 @@ WRITER = textwrap.dedent(
     django.setup()
     from ringfence.logs import lake
     from ringfence.logs.lake.synthetic import synthetic_events
-    batch = int(sys.argv[1])
-    while True:
-        events = synthetic_events(
+    first = int(sys.argv[1])
+    # Made before the first write, so the kill lands in lake.append rather than in making events.
+    batches = [
+        synthetic_events(
             {BATCH}, systems=("CIS", "MDMS", "BADGE"), start=dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
             + dt.timedelta(hours=7 * batch), span=dt.timedelta(hours=30), source_file="stream.log",
             first_line=batch * {BATCH} + 1, seed=batch)
+        for batch in range(first, first + 12)
+    ]
+    for batch, events in enumerate(batches, start=first):
         lake.append(events, origin="batch-%d" % batch)
         print("ACK", batch, flush=True)
-        batch += 1
     """
 )
 CHECKER = textwrap.dedent(
@@ -239,7 +242,7 @@ def test_acknowledged_events_survive_kill_9_and_batches_are_all_or_nothing(migra
             assert line, writer.stderr.read() if writer.stderr else "writer died"
             acknowledged.add(int(line.split()[1]))
             acks_this_round += 1
-        time.sleep(rng.uniform(0, 0.25))  # land the kill anywhere in the next batches' writing
+        time.sleep(rng.uniform(0, 0.1))  # land the kill anywhere in the next batches' writing
         writer.send_signal(signal.SIGKILL)
         rest, _err = writer.communicate(timeout=30)
         acknowledged |= {int(line.split()[1]) for line in rest.splitlines() if line.startswith("ACK")}
