@@ -20,9 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from ringfence.core.timeutil import JST
 
 LEVEL_ORDER = {"view": 0, "update": 1, "export": 2, "admin": 3}
 ACTIVE_STATUSES = frozenset({"enabled", "locked"})
@@ -114,9 +117,11 @@ class Policy:
         }
 
 
-@dataclass(frozen=True)
-class AccountFacts:
-    """An account as its system exported it, as of the moment of the reconciliation."""
+class AccountFacts(NamedTuple):
+    """An account as its system exported it, as of the moment of the reconciliation.
+
+    A named tuple rather than a dataclass: a reconciliation makes one per account, hundreds of thousands.
+    """
 
     account_id: str
     kind: str
@@ -128,8 +133,7 @@ class AccountFacts:
     last_login_at: dt.datetime | None = None
 
 
-@dataclass(frozen=True)
-class OwnerFacts:
+class OwnerFacts(NamedTuple):
     """The owner as HR knows them at that moment."""
 
     employment_type: str
@@ -153,8 +157,9 @@ class Classification:
 
 
 def _date(value: dt.datetime | dt.date | None) -> dt.date | None:
+    """The Japanese calendar day of a moment (dates in exports and policies are JST days)."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return value.astimezone(JST).date() if value.tzinfo else value.date()
     return value
 
 

@@ -13,9 +13,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db import transaction
-from django.db.models import Count
+from django.db import connection, transaction
+from django.db.models import CharField, Count
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from ringfence.audit.models import AuditAction
@@ -45,8 +47,7 @@ from ..situations import (
 BATCH = 2000
 
 
-@dataclass
-class AccountRow:
+class AccountRow(NamedTuple):
     """An account as read for reconciliation, with the registry ids needed to write findings."""
 
     account_pk: int
@@ -87,41 +88,65 @@ def _systems(codes: Iterable[str] | None, at: dt.datetime) -> dict[int, SystemVe
     return {v.entity_id: v for v in versions}
 
 
+def _moment(value: object) -> dt.datetime | None:
+    """A datetime column read raw: aware from PostgreSQL, naive UTC text from SQLite."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _day(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def load_accounts(system_ids: Iterable[int], at: dt.datetime) -> list[AccountRow]:
-    """Every account of the systems as of ``at`` (one query)."""
-    rows = (
-        AccountVersion.objects.as_of(at)
-        .filter(entity__system_id__in=list(system_ids))
-        .values_list(
-            "entity_id", "entity__system_id", "entity__account_id", "owner_id", "owner__employee_number",
-            "kind", "status", "privilege", "created_on", "password_changed_at", "last_login_at",
-        )
+    """Every account of the systems as of ``at`` (one query).
+
+    The ORM builds the query but the rows are read through the raw cursor: Django's per-value date
+    conversion on SQLite costs more than everything else in a reconciliation of 230,000 accounts.
+    """
+    base = AccountVersion.objects.as_of(at).filter(entity__system_id__in=list(system_ids)).order_by()
+    dates = ["created_on", "password_changed_at", "last_login_at"]
+    if connection.vendor == "sqlite":
+        # As text, so SQLite's declared-type converters do not parse every value the slow way.
+        base = base.annotate(**{f"{d}_text": Cast(d, output_field=CharField()) for d in dates})
+        dates = [f"{d}_text" for d in dates]
+    qs = base.values_list(
+        "entity_id", "entity__system_id", "entity__account_id", "owner_id", "owner__employee_number",
+        "kind", "status", "privilege", *dates,
     )  # fmt: skip
+    sql, params = qs.query.sql_with_params()
     out = []
-    for (
-        pk,
-        system_pk,
-        account_id,
-        owner_pk,
-        owner_number,
-        kind,
-        status,
-        privilege,
-        created,
-        pwd,
-        last,
-    ) in rows:
-        facts = AccountFacts(
-            account_id=account_id,
-            kind=kind,
-            status=status,
-            privilege=privilege,
-            owner_number=owner_number or "",
-            created_on=created,
-            password_changed_at=pwd,
-            last_login_at=last,
-        )
-        out.append(AccountRow(pk, system_pk, owner_pk, facts))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(BATCH):
+            for (
+                pk,
+                system_pk,
+                account_id,
+                owner_pk,
+                number,
+                kind,
+                status,
+                privilege,
+                created,
+                pwd,
+                last,
+            ) in batch:
+                facts = AccountFacts(
+                    account_id=account_id,
+                    kind=kind,
+                    status=status,
+                    privilege=privilege,
+                    owner_number=number or "",
+                    created_on=_day(created),
+                    password_changed_at=_moment(pwd),
+                    last_login_at=_moment(last),
+                )
+                out.append(AccountRow(pk, system_pk, owner_pk, facts))
     return out
 
 
