@@ -145,9 +145,9 @@ def _make_read_only(directory: Path) -> bool:
         directory.chmod(0o500)
         return True
     chattr = shutil.which("chattr")
-    return (
-        bool(chattr) and subprocess.run([chattr, "+i", str(directory)], capture_output=True).returncode == 0
-    )
+    if chattr is None:
+        return False
+    return subprocess.run([chattr, "+i", str(directory)], capture_output=True, check=False).returncode == 0
 
 
 def _make_writable(directory: Path) -> None:
