@@ -239,7 +239,9 @@ _UNACCOUNTABLE = frozenset(
 )
 
 
-def _hygiene(account: AccountFacts, at: dt.date, policy: Policy) -> list[Problem]:
+def _hygiene(
+    account: AccountFacts, at: dt.date, policy: Policy, logs_silent_since: dt.date | None
+) -> list[Problem]:
     problems: list[Problem] = []
     created = account.created_on
     old_enough = created is None or (at - created).days >= policy.password_grace_days
@@ -256,6 +258,16 @@ def _hygiene(account: AccountFacts, at: dt.date, policy: Policy) -> list[Problem
     last = _date(account.last_login_at)
     if last is not None and (at - last).days >= policy.dormant_days:
         problems.append(Problem(FindingKind.DORMANT, {"last_login_at": last.isoformat()}))
+    elif (
+        last is None
+        and logs_silent_since is not None
+        and (at - logs_silent_since).days >= policy.dormant_days
+        and (created is None or created <= logs_silent_since)
+    ):
+        # The logs cover the whole dormancy period and hold no logon of this account.
+        problems.append(
+            Problem(FindingKind.DORMANT, {"no_logon_in_logs_since": logs_silent_since.isoformat()})
+        )
     return problems
 
 
@@ -268,12 +280,15 @@ def classify(
     personal_accounts_of_owner: int,
     at: dt.date,
     policy: Policy,
+    logs_silent_since: dt.date | None = None,
 ) -> Classification:
     """The situation and problems of ``account`` as of the day ``at``.
 
     ``entitled`` is the highest level the owner is entitled to on the account's system (directly or
     through a job role), None for none; ``personal_accounts_of_owner`` counts the owner's active personal
-    accounts on the same system. Disabled and deleted accounts have no problems.
+    accounts on the same system; ``logs_silent_since`` is the day from which the log lake holds the
+    system's events, when no logon of this account is among them. Disabled and deleted accounts have no
+    problems.
     """
     if account.status not in ACTIVE_STATUSES:
         return Classification(Situation.INACTIVE)
@@ -282,5 +297,5 @@ def classify(
     )
     problems = [problem] if problem is not None else []
     if situation not in _UNACCOUNTABLE:
-        problems.extend(_hygiene(account, at, policy))
+        problems.extend(_hygiene(account, at, policy, logs_silent_since))
     return Classification(situation, tuple(problems))

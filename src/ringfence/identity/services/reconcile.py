@@ -33,6 +33,7 @@ from ringfence.registry.models import (
     SystemVersion,
 )
 
+from ..lastlogin import LoginEvidence, lake_logins
 from ..models import Finding, FindingSource, FindingStatus, ReconciliationRun, RunTrigger
 from ..situations import (
     ACTIVE_STATUSES,
@@ -193,9 +194,21 @@ def observe(
     non_public: dict[int, bool],
     at: dt.datetime,
     policy: Policy,
+    logins: LoginEvidence | None = None,
+    codes: dict[int, str] | None = None,
 ) -> tuple[list[Observation], dict[int, str]]:
-    """Classify every account; returns the problems seen and each account's situation."""
+    """Classify every account; returns the problems seen and each account's situation.
+
+    With ``logins`` (and the system ``codes``), a later logon in the log lake replaces the export's last
+    login, and a lake covering the dormancy period without a logon proves dormancy.
+    """
     day = at.astimezone(JST).date()
+    silent: dict[int, dt.date] = {}
+    if logins is not None and codes is not None:
+        for pk, code in codes.items():
+            since = logins.covered_since.get(code)
+            if since is not None:
+                silent[pk] = since.astimezone(JST).date()
     personal = Counter(
         (a.owner_pk, a.system_pk)
         for a in accounts
@@ -206,8 +219,15 @@ def observe(
     for a in accounts:
         owner_pk = a.owner_pk
         owner = owners.get(owner_pk) if owner_pk is not None else None
+        facts = a.facts
+        logs_silent_since = None
+        if logins is not None and codes is not None and a.system_pk in silent:
+            seen = logins.last_for(codes[a.system_pk], facts.account_id)
+            if seen is not None and (facts.last_login_at is None or seen > facts.last_login_at):
+                facts = facts._replace(last_login_at=seen)
+            logs_silent_since = silent[a.system_pk]
         result = classify(
-            a.facts,
+            facts,
             owner,
             entitled=entitled.get((owner_pk, a.system_pk)) if owner_pk is not None else None,
             holds_non_public=non_public.get(a.system_pk, True),
@@ -216,6 +236,7 @@ def observe(
             else 0,
             at=day,
             policy=policy,
+            logs_silent_since=logs_silent_since,
         )
         situations[a.account_pk] = result.situation
         for problem in result.problems:
@@ -232,13 +253,15 @@ def reconcile(
     trigger: str = RunTrigger.MANUAL,
     actor: str,
     policy: Policy | None = None,
+    use_lake: bool = True,
 ) -> ReconcileResult:
     """Reconcile the accounts of ``systems`` (default: every system) as of ``as_of`` (default now).
 
     Opens a finding for each new problem (owned by the system's owner unit, due after the policy's days),
     keeps open findings whose problem is seen again, and resolves open findings of these systems whose
     problem is gone — including revocations requested by access reviews once the account is disabled or
-    deleted. Records the run with its counts, and an audit event.
+    deleted. Records the run with its counts, and an audit event. With ``use_lake`` (the default) last
+    logins come from the log lake too (see ``lastlogin``); the run records whether the lake was used.
     """
     started = time.perf_counter()
     policy = policy or Policy()
@@ -248,7 +271,12 @@ def reconcile(
     owners = load_owners({a.owner_pk for a in accounts if a.owner_pk is not None}, at)
     entitled = load_entitled_levels(system_versions, at)
     non_public = {pk: v.holds_non_public for pk, v in system_versions.items()}
-    observations, situations = observe(accounts, owners, entitled, non_public, at, policy)
+    codes = {pk: v.entity.code for pk, v in system_versions.items()}
+    logins = lake_logins(codes.values(), at) if use_lake else None
+    observations, situations = observe(accounts, owners, entitled, non_public, at, policy, logins, codes)
+    lake_note: dict[str, object] = {"lake": "not used"}
+    if logins is not None:
+        lake_note = {"lake": logins.problem or "used", "lake_systems": sorted(logins.covered_since)}
     active = {a.account_pk for a in accounts if a.facts.status in ACTIVE_STATUSES}
     with transaction.atomic():
         run = ReconciliationRun.objects.create(
@@ -258,7 +286,7 @@ def reconcile(
             systems=sorted(v.entity.code for v in system_versions.values()),
             accounts=len(accounts),
             situations=dict(Counter(situations.values())),
-            policy=policy.as_dict(),
+            policy={**policy.as_dict(), **lake_note},
         )
         _write_findings(run, observations, system_versions, active, policy, at)
         run.open_by_kind = dict(
@@ -284,7 +312,6 @@ def reconcile(
                 "resolved": run.resolved,
             },
         )
-    codes = {pk: v.entity.code for pk, v in system_versions.items()}
     by_key = {(codes[a.system_pk], a.facts.account_id): situations[a.account_pk] for a in accounts}
     return ReconcileResult(run=run, observations=observations, situations=by_key)
 

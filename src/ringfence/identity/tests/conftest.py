@@ -26,6 +26,13 @@ LABEL_KINDS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def empty_lake(settings, tmp_path: Path) -> Path:
+    """Every test gets its own (empty) log lake, so last-login evidence never leaks in from elsewhere."""
+    settings.LAKE_DIR = tmp_path / "lake"
+    return settings.LAKE_DIR
+
+
 @pytest.fixture(scope="session")
 def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("identity-demo") / "out"
