@@ -17,7 +17,7 @@ from ringfence.registry import services as registry
 
 
 def _logon(n: int, account: str, when: dt.datetime, system: str = "CIS") -> dict:
-    row = {name: None for name in EVENT_SCHEMA.names}
+    row: dict = dict.fromkeys(EVENT_SCHEMA.names)
     row.update(event_id=event_id("test", "logons", n), time=when, system=system, source="test",
                activity="logon", outcome="success", account=account, raw=f"logon {account}",
                ingested_at=when, **{"class": "authentication"})  # fmt: skip
@@ -57,8 +57,8 @@ def test_logs_decide_dormancy_only_with_enough_coverage(
         f.account.account_id: f.detail
         for f in Finding.objects.filter(kind="dormant", status=FindingStatus.OPEN)
     }
-    assert set(dormant) == {"1000001", "cis_kyoyo01"}
-    assert dormant["1000001"]["no_logon_in_logs_since"] == (at - dt.timedelta(days=120)).date().isoformat()
+    assert set(details) == {"1000001", "cis_kyoyo01"}
+    assert details["1000001"]["no_logon_in_logs_since"] == (at - dt.timedelta(days=120)).date().isoformat()
     assert run.opened == 2
 
     # Without the lake the export alone decides: 1000002's stale date makes it dormant.
