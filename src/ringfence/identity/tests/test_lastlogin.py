@@ -53,7 +53,7 @@ def test_logs_decide_dormancy_only_with_enough_coverage(
     # With 120 days of logs and no logon of 1000001, it is dormant; the shared ID too.
     _store([_logon(3, "someone", at - dt.timedelta(days=120))])
     run = reconcile(as_of=at, actor="test").run
-    dormant = {
+    details = {
         f.account.account_id: f.detail
         for f in Finding.objects.filter(kind="dormant", status=FindingStatus.OPEN)
     }
