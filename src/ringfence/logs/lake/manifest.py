@@ -129,8 +129,12 @@ def manifest_path(root: Path) -> Path:
     return root / MANIFEST_NAME
 
 
-def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
+def scan(root: Path, want_hash_at: Iterable[int] = (), resume: ManifestScan | None = None) -> ManifestScan:
     """Read and check the whole manifest of the lake at ``root``.
+
+    With ``resume`` (an earlier, clean scan of the same file, which is taken over and updated), only the
+    lines appended since are read and chained on: a writer then keeps up with other writers cheaply.
+    The full check of the earlier lines is ``verify``'s job.
 
     Chain problems (an altered, removed or inserted entry; a transaction left incomplete in the middle) go
     to ``problems``; an incomplete last line or last transaction is flagged but not counted as a problem,
@@ -139,20 +143,26 @@ def scan(root: Path, want_hash_at: Iterable[int] = ()) -> ManifestScan:
     never sees half a batch or half a compaction.
     """
     wanted = set(want_hash_at)
-    result = ManifestScan()
     path = manifest_path(root)
+    resumable = resume is not None and resume.exists and not resume.problems and not resume.torn_tail
+    if resume is not None and resumable and resume.open_txn_offset is None:
+        result = resume
+    else:
+        result = ManifestScan()
     if not path.exists():
-        return result
+        return ManifestScan()
     result.exists = True
-    prev = GENESIS_PREV
-    offset = 0
+    prev = result.head_hash
+    offset = result.end_offset
+    first_line = result.entries + 1
     txn: str | None = None
     txn_next = 0
     txn_size = 0
     txn_offset = 0
     staged: list[tuple[int, Entry]] = []  # add/remove entries of the transaction being read
     with os_errors(path), open(path, "rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
+        fh.seek(offset)
+        for line_no, raw in enumerate(fh, start=first_line):
             start = offset
             offset += len(raw)
             if not raw.endswith(b"\n"):
@@ -296,8 +306,11 @@ def genesis(actor: str) -> dict[str, Any]:
     return fields
 
 
-def append_lines(root: Path, entries: list[dict[str, Any]]) -> None:
-    """Append entries to the manifest in one write and fsync it; the caller holds the lake's lock."""
+def append_lines(root: Path, entries: list[dict[str, Any]]) -> int:
+    """Append entries to the manifest in one write and fsync it; the caller holds the lake's lock.
+
+    Returns the number of bytes written.
+    """
     path = manifest_path(root)
     created = not path.exists()
     if created:
@@ -315,6 +328,7 @@ def append_lines(root: Path, entries: list[dict[str, Any]]) -> None:
             os.close(fd)
     if created:
         fsync_dir(root)
+    return len(data)
 
 
 def truncate(root: Path, offset: int) -> None:

@@ -168,7 +168,7 @@ class WriterSession:
         if not drafts:
             return []
         entries = build_entries(drafts, self.manifest.head_seq, self.manifest.head_hash, self.actor)
-        append_lines(self.root, entries)
+        self.manifest.end_offset += append_lines(self.root, entries)
         from .manifest import Entry, Op
 
         for fields in entries:
@@ -282,6 +282,29 @@ def recover(root: Path) -> ManifestScan:
     return result
 
 
+def _catch_up(
+    root: Path, cached: tuple[tuple[int, int, int], ManifestScan], key: tuple[int, int, int]
+) -> ManifestScan | None:
+    """The cached scan brought up to date with lines other writers appended, or None to rescan fully.
+
+    Only a manifest that merely grew (same file, not shorter) is caught up; anything else — a new file, a
+    shorter one, an unfinished tail, a database head the scan cannot vouch for — takes the full path.
+    """
+    old_key, state = cached
+    if key[0] != old_key[0] or key[1] < state.end_offset:
+        return None
+    _cache.pop(root, None)  # the state is updated in place; never leave a half-updated one behind
+    head = recorded_head_seq(root, state.lake_id)
+    result = (
+        state if key == old_key else scan(root, want_hash_at=[] if head is None else [head], resume=state)
+    )
+    if result.problems or result.torn_tail or result.open_txn_offset is not None:
+        return None
+    if head is not None and head != result.head_seq and head not in result.hash_at:
+        return None
+    return result
+
+
 @contextmanager
 def writer_session(actor: str, root: Path | None = None) -> Iterator[WriterSession]:
     """Lock the lake, recover, check the chain, and yield a session to write with.
@@ -297,12 +320,12 @@ def writer_session(actor: str, root: Path | None = None) -> Iterator[WriterSessi
         cached = _cache.get(root)
         pending = root / PENDING_DIR
         has_pending = pending.is_dir() and any(pending.glob("*.json"))
-        if cached is not None and cached[0] == key and not has_pending:
-            result = cached[1]
-            head = recorded_head_seq(root, result.lake_id)
-            if head is not None and head != result.head_seq:
-                result = recover(root)
-        else:
+        result = (
+            _catch_up(root, cached, key)
+            if cached is not None and key is not None and not has_pending
+            else None
+        )
+        if result is None:
             result = recover(root)
         problems = list(result.problems)
         if not result.exists:

@@ -210,3 +210,20 @@ def test_duplicates_are_found_whatever_the_time_ranges_of_the_files(lake_root):
     )
     assert sum(f.rows for f in lake.append(replay)) == 1  # lines 5-6 of a.log are known; c.log's line is new
     assert lake.verify_lake().rows == 13
+
+
+def test_a_writer_catches_up_with_entries_another_writer_appended(lake_root):
+    from ringfence.logs.lake import session as writer_sessions
+
+    lake.append(hourly("CIS", jst(2026, 10, 1, 0), 5, "a.log"))
+    stale = writer_sessions._cache[lake_root.resolve()]
+    writer_sessions._cache.clear()  # as if another process: it reads the manifest afresh and appends
+    lake.append(hourly("CIS", jst(2026, 10, 1, 6), 5, "b.log"))
+    writer_sessions._cache[lake_root.resolve()] = stale  # this process still knows only a.log
+    replay_and_new = pa.concat_tables(
+        [hourly("CIS", jst(2026, 10, 1, 6), 5, "b.log"), hourly("CIS", jst(2026, 10, 1, 12), 5, "c.log")]
+    )
+    assert sum(f.rows for f in lake.append(replay_and_new)) == 5  # b.log's events were seen through catch-up
+    assert writer_sessions._cache[lake_root.resolve()][1] is stale[1]  # caught up in place, not re-read
+    report = lake.verify_lake()
+    assert report.ok and report.rows == 15 and report.files == 3
