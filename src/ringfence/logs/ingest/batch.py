@@ -92,6 +92,7 @@ class BatchIngest:
         self._buffer: list[Batch] = []
         self._buffered = 0
         self._done: list[_Done] = []
+        self._file_figures: dict[tuple[str, str], Counts] = {}  # stored/duplicates per file until saved
 
     def plan(self, paths: Iterable[Path]) -> list[tuple[InputFile, SourceDefinition]]:
         """Every input file with its definition; ``BadInput`` listing every file that cannot be read."""
@@ -220,30 +221,36 @@ class BatchIngest:
             return
         buffer, self._buffer, self._buffered = self._buffer, [], 0
         per_source = store_batches(buffer, actor=self.actor) if buffer else {}
-        # Stored and duplicate figures come per source and flush; a file's share is known exactly only
-        # when it is the source's only file in the flush, so per-file figures are apportioned by events.
-        events_of: dict[str, int] = {}
-        for batch in buffer:
-            events_of[batch.definition.id] = events_of.get(batch.definition.id, 0) + len(batch)
         for source, counts in per_source.items():
             self.summary.add(source, Counts(stored=counts.stored, duplicates=counts.duplicates,
                                             quarantined=counts.quarantined))  # fmt: skip
+        # Stored and duplicate figures come per source and flush; each file of the flush gets the share
+        # of its events (exact when it is its source's only file in the flush, as it usually is).
+        events_of: dict[str, int] = {}
+        events_of_file: dict[tuple[str, str], int] = {}
+        for batch in buffer:
+            key = (batch.definition.id, batch.context.source_file or "")
+            events_of[key[0]] = events_of.get(key[0], 0) + len(batch)
+            events_of_file[key] = events_of_file.get(key, 0) + len(batch)
+        for (source, file), events in events_of_file.items():
+            share = events / events_of[source] if events_of[source] else 0.0
+            figures = self._file_figures.setdefault((source, file), Counts())
+            figures.stored += round(per_source[source].stored * share)
+            figures.duplicates += round(per_source[source].duplicates * share)
         done, self._done = self._done, []
         for entry in done:
             self.summary.add(
                 entry.definition.id, Counts(read=entry.counts.read, skipped=entry.counts.skipped)
             )
-            source_counts = per_source.get(entry.definition.id, Counts())
-            events = entry.counts.read - entry.counts.skipped - entry.counts.quarantined
-            share = events / events_of[entry.definition.id] if events_of.get(entry.definition.id) else 0.0
+            figures = self._file_figures.pop((entry.definition.id, entry.item.display), Counts())
             checkpoints.save(
                 entry.definition.id,
                 entry.item.name,
                 entry.state,
                 entry.item.display,
                 {
-                    "stored": round(source_counts.stored * share),
-                    "duplicates": round(source_counts.duplicates * share),
+                    "stored": figures.stored,
+                    "duplicates": figures.duplicates,
                     "quarantined": entry.counts.quarantined,
                 },
             )
