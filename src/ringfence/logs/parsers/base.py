@@ -300,7 +300,10 @@ class Mapper:
                 raise LineError(_("required field %(field)s is missing") % {"field": name})
         if native.get("extra"):
             extra = {**native["extra"], **extra}
-        event["extra"] = json.dumps(extra, ensure_ascii=False, default=str) if extra else None
+        # Keys sorted: one text for the same fields whatever order a line had them in (JSON objects are
+        # unordered), which is also what the vectorised readers write.
+        extra_text = json.dumps(extra, ensure_ascii=False, default=str, sort_keys=True) if extra else None
+        event["extra"] = extra_text
         event["raw"] = text
         event["source_offset"] = raw.offset
         event["source_line"] = raw.line

@@ -225,7 +225,7 @@ class _BlockReader:
         slow: pa.Array = pa.array([False] * count, pa.bool_())
         out: dict[str, Any] = {}
         record_id_columns: list[pa.Array] = []
-        extra_parts: list[pa.Array] = []
+        extra_parts: list[tuple[str, pa.Array]] = []
         for name in table.column_names:
             column = table.column(name).combine_chunks()
             kind = column.type
@@ -261,7 +261,7 @@ class _BlockReader:
                     value = pc.cast(column, pa.string())
                 key = json.dumps(name, ensure_ascii=False)
                 part = pc.binary_join_element_wise(f"{key}: ", value, ", ", "")
-                extra_parts.append(pc.fill_null(part, ""))
+                extra_parts.append((name, pc.fill_null(part, "")))
                 continue
             text = column if is_text else pc.cast(column, pa.string())
             if target == "time":
@@ -334,7 +334,8 @@ class _BlockReader:
             # Each part is '"key": value, ' or empty; no nulls, because Arrow's join with null_handling
             # "skip" drops rows whose values are all null. Values end in '"', a digit or a letter, so
             # trimming ", " removes only the last separator.
-            joined = pc.utf8_rtrim(pc.binary_join_element_wise(*extra_parts, ""), characters=", ")
+            parts = [part for _, part in sorted(extra_parts, key=lambda item: item[0])]  # as json sort_keys
+            joined = pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), characters=", ")
             empty = pc.equal(joined, "")
             out["extra"] = pc.if_else(
                 empty, pa.scalar(None, pa.string()), pc.binary_join_element_wise("{", joined, "}", "")

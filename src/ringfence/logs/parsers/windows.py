@@ -27,6 +27,7 @@ _NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 AUDIT_FAILURE = 0x10000000000000
 # Marks a record the EVTX reader could not render, so the parser quarantines it with the reader's reason.
 _EVTX_ERROR = "<!-- evtx error:"
+_ASCII_BLANKS = " \t\r\n\x0b\x0c"
 
 LOGON_TYPES = {"0": "system", "2": "interactive", "3": "network", "4": "batch", "5": "service", "7": "unlock",
                "8": "network_cleartext", "9": "new_credentials", "10": "remote_interactive",
@@ -185,11 +186,11 @@ class WindowsXmlParser(LineParser):
 
     def extract(self, text: str, raw: RawLine) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
         """Fields of one event; a wevtutil wrapper line (``<Events>``) is skipped."""
-        stripped = text.strip()
+        stripped = text.strip(_ASCII_BLANKS)  # ASCII blanks only: other characters are evidence
         if stripped.startswith(_EVTX_ERROR):
             raise LineError(stripped.removeprefix(_EVTX_ERROR).removesuffix("-->").strip())
         if stripped.startswith("<?xml"):  # EVTX records come with a declaration; a lone one is a wrapper line
-            stripped = stripped[stripped.find("?>") + 2 :].strip() if "?>" in stripped else ""
+            stripped = stripped[stripped.find("?>") + 2 :].strip(_ASCII_BLANKS) if "?>" in stripped else ""
         if stripped in ("", "<Events>", "</Events>"):
             return None
         system, data = parse_event_xml(stripped)
