@@ -129,8 +129,9 @@ class AccountFacts(NamedTuple):
     privilege: str = ""
     owner_number: str = ""
     created_on: dt.date | None = None
-    password_changed_at: dt.datetime | None = None
-    last_login_at: dt.datetime | None = None
+    # A moment, or already its JST day (the reconciliation reads days: that is all the rules compare).
+    password_changed_at: dt.datetime | dt.date | None = None
+    last_login_at: dt.datetime | dt.date | None = None
 
 
 class OwnerFacts(NamedTuple):
@@ -156,7 +157,7 @@ class Classification:
     problems: tuple[Problem, ...] = ()
 
 
-def _date(value: dt.datetime | dt.date | None) -> dt.date | None:
+def day_of(value: dt.datetime | dt.date | None) -> dt.date | None:
     """The Japanese calendar day of a moment (dates in exports and policies are JST days)."""
     if isinstance(value, dt.datetime):
         return value.astimezone(JST).date() if value.tzinfo else value.date()
@@ -245,7 +246,7 @@ def _hygiene(
     problems: list[Problem] = []
     created = account.created_on
     old_enough = created is None or (at - created).days >= policy.password_grace_days
-    changed = _date(account.password_changed_at)
+    changed = day_of(account.password_changed_at)
     if old_enough and (changed is None or (created is not None and changed <= created)):
         problems.append(
             Problem(
@@ -255,7 +256,7 @@ def _hygiene(
             )
         )  # fmt: skip
     # Dormant only on evidence: an export without a last login proves nothing either way.
-    last = _date(account.last_login_at)
+    last = day_of(account.last_login_at)
     if last is not None and (at - last).days >= policy.dormant_days:
         problems.append(Problem(FindingKind.DORMANT, {"last_login_at": last.isoformat()}))
     elif (

@@ -43,6 +43,7 @@ from ..situations import (
     OwnerFacts,
     Policy,
     classify,
+    day_of,
 )
 
 BATCH = 2000
@@ -89,12 +90,22 @@ def _systems(codes: Iterable[str] | None, at: dt.datetime) -> dict[int, SystemVe
     return {v.entity_id: v for v in versions}
 
 
-def _moment(value: object) -> dt.datetime | None:
-    """A datetime column read raw: aware from PostgreSQL, naive UTC text from SQLite."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
+_JST_OFFSET = dt.timedelta(hours=9)
+
+
+def _jst_day(value: object) -> dt.date | None:
+    """The JST calendar day of a datetime column read raw: aware from PostgreSQL, naive UTC text from SQLite.
+
+    The rules compare days, so the day is all that is kept (cheaper than aware datetimes, 460,000 a run).
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(JST).date() if value.tzinfo else (value + _JST_OFFSET).date()
     parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if parsed.tzinfo:
+        return parsed.astimezone(JST).date()
+    return (parsed + _JST_OFFSET).date()
 
 
 def _day(value: object) -> dt.date | None:
@@ -144,8 +155,8 @@ def load_accounts(system_ids: Iterable[int], at: dt.datetime) -> list[AccountRow
                     privilege=privilege,
                     owner_number=number or "",
                     created_on=_day(created),
-                    password_changed_at=_moment(pwd),
-                    last_login_at=_moment(last),
+                    password_changed_at=_jst_day(pwd),
+                    last_login_at=_jst_day(last),
                 )
                 out.append(AccountRow(pk, system_pk, owner_pk, facts))
     return out
@@ -223,8 +234,10 @@ def observe(
         logs_silent_since = None
         if logins is not None and codes is not None and a.system_pk in silent:
             seen = logins.last_for(codes[a.system_pk], facts.account_id)
-            if seen is not None and (facts.last_login_at is None or seen > facts.last_login_at):
-                facts = facts._replace(last_login_at=seen)
+            seen_day = seen.astimezone(JST).date() if seen is not None else None
+            known = day_of(facts.last_login_at)
+            if seen_day is not None and (known is None or seen_day > known):
+                facts = facts._replace(last_login_at=seen_day)
             logs_silent_since = silent[a.system_pk]
         result = classify(
             facts,
