@@ -35,7 +35,7 @@ DEFINITIONS: dict[str, str | dict[str, Any]] = {
     "windows_evtx": {"format": "windows_evtx"},
 }
 FORMATS = sorted(DEFINITIONS)
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def test_every_parser_has_a_property_test():
