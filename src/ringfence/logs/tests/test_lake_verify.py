@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from ringfence.cli.main import cli
 from ringfence.logs import lake
@@ -191,3 +194,20 @@ def test_the_documented_manual_check_agrees(filled):
         [sys.executable, "-c", snippet, str(filled)], capture_output=True, text=True, check=False
     )
     assert tampered.returncode != 0 and "line 2" in tampered.stderr
+
+
+@hyp_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_single_byte_changed_in_the_manifest_is_detected(filled, data):
+    path = manifest_path(filled)
+    original = path.read_bytes()
+    position = data.draw(st.integers(min_value=0, max_value=len(original) - 1), label="position")
+    replacement = data.draw(st.integers(min_value=0, max_value=255).filter(lambda b: b != original[position]))
+    changed = bytearray(original)
+    changed[position] = replacement
+    path.write_bytes(bytes(changed))
+    try:
+        assert not lake.verify_lake().ok
+    finally:
+        path.write_bytes(original)
+    assert lake.verify_lake().ok
