@@ -82,3 +82,22 @@ def test_worker_runs_a_queued_job_from_sqlite_storage(tmp_path):
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+def test_user_command_grants_scope_and_refuses_incomplete_scope(tmp_path):
+    assert run_cli(tmp_path, "setup").returncode == 0
+    ok = run_cli(
+        tmp_path, "user", "reviewer1", "--role", "external_reviewer", "--valid-until", "2099-03-31",
+        "--password", "Kakunin-2026-pass",
+    )
+    assert ok.returncode == 0, ok.stderr
+    con = sqlite3.connect(tmp_path / "ringfence.sqlite3")
+    (valid_until,) = con.execute(
+        "select a.valid_until from authz_roleassignment a join auth_user u on u.id = a.user_id "
+        "where u.username = 'reviewer1'"
+    ).fetchone()
+    assert str(valid_until).startswith("2099-03-31 15:00")  # end of 31 March JST, stored in UTC
+
+    refused = run_cli(tmp_path, "user", "mgr1", "--role", "line_manager", "--password", "Kakunin-2026-pass")
+    assert refused.returncode != 0
+    assert refused.stderr.strip().splitlines()[-1].startswith("ringfence: error:")
