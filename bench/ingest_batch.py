@@ -81,6 +81,7 @@ def fresh_lake(name: str) -> None:
 def run(folder: Path, label: str, lines: int, profile: bool) -> None:
     router = SourceRouter(load_definitions(SAMPLES))
     started = time.perf_counter()
+    cpu = time.process_time()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -88,8 +89,10 @@ def run(folder: Path, label: str, lines: int, profile: bool) -> None:
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     assert summary.totals.stored == lines, summary.totals
     print(f"{label:<8} {lines:>10,} lines  {seconds:6.2f} s  {lines / seconds:>10,.0f} lines/s  "
+          f"CPU {cpu:6.2f} s = {lines / cpu:>10,.0f} lines per CPU-second  "
           f"(stored {summary.totals.stored:,}, quarantined {summary.totals.quarantined:,})")  # fmt: skip
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)

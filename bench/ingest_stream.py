@@ -15,6 +15,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -60,6 +61,17 @@ def lake_count(data: Path) -> tuple[int, int]:
     return int(total), int(distinct)
 
 
+_cpu_before = [0.0]
+
+
+def _children_cpu() -> float:
+    """CPU seconds of child processes ended since the last call (the service, mostly)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    spent, _cpu_before[0] = total - _cpu_before[0], total
+    return spent
+
+
 def json_body(lines: int) -> bytes:
     rows = []
     for i in range(lines):
@@ -84,6 +96,7 @@ def drain(data: Path, url: str, expected: int, started: float) -> float:
 def bench_http(data: Path, seconds: float, senders: int, batch: int) -> None:
     token = subprocess.run([*RINGFENCE, "stream", "token", "mdms-audit"], env=env(data), capture_output=True,
                            text=True, check=True).stdout.strip()  # fmt: skip
+    _children_cpu()
     process, addresses = start_service(data, "--http", "127.0.0.1:0")
     host, port = addresses["http"]  # type: ignore[misc]
     body = json_body(batch)
@@ -113,10 +126,12 @@ def bench_http(data: Path, seconds: float, senders: int, batch: int) -> None:
     drained = drain(data, f"http://{host}:{port}", total, started)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=120)
+    service_cpu = _children_cpu()
     stored, distinct = lake_count(data)
     print(f"http    acknowledged {total:,} events in {sending:.1f} s = {total / sending:,.0f}/s; "
           f"in the lake after {drained:.1f} s = {total / drained:,.0f}/s sustained; "
-          f"lake holds {stored:,} ({distinct:,} distinct): {'zero loss' if stored == distinct == total else 'MISMATCH'}")  # fmt: skip
+          f"lake holds {stored:,} ({distinct:,} distinct): {'zero loss' if stored == distinct == total else 'MISMATCH'}; "
+          f"service CPU {service_cpu:.1f} s = {total / service_cpu:,.0f} events per CPU-second")  # fmt: skip
 
 
 def syslog_line(i: int) -> bytes:
@@ -152,10 +167,12 @@ def bench_syslog(data: Path, seconds: float, senders: int) -> None:
     drained = drain(data, f"http://{host}:{port}", total, started)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=120)
+    service_cpu = _children_cpu()
     stored, distinct = lake_count(data)
     print(f"syslog  sent {total:,} events in {sending:.1f} s = {total / sending:,.0f}/s; "
           f"in the lake after {drained:.1f} s = {total / drained:,.0f}/s sustained; "
-          f"lake holds {stored:,} ({distinct:,} distinct): {'zero loss' if stored == distinct == total else 'MISMATCH'}")  # fmt: skip
+          f"lake holds {stored:,} ({distinct:,} distinct): {'zero loss' if stored == distinct == total else 'MISMATCH'}; "
+          f"service CPU {service_cpu:.1f} s = {total / service_cpu:,.0f} events per CPU-second")  # fmt: skip
 
 
 def main() -> None:
@@ -170,6 +187,7 @@ def main() -> None:
             continue
         data = Path(tempfile.mkdtemp(prefix=f"ringfence-bench-stream-{name}-"))
         subprocess.run([*RINGFENCE, "setup"], env=env(data), check=True, capture_output=True)
+        _children_cpu()
         if name == "http":
             bench_http(data, args.seconds, args.senders, args.batch)
         else:
