@@ -34,6 +34,7 @@ from ..sources import ENUM_VALUES, SourceDefinition
 from .base import CLASS_OF_ACTIVITY, Batch, ParseContext, RawLine, iter_lines, new_columns
 from .delimited import CsvParser
 from .jsonlines import JsonLinesParser
+from .regex import RegexParser
 
 BLOCK_LINES = 262_144
 _TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -50,7 +51,7 @@ class _Refused(Exception):
 
 def fast_batches(definition: SourceDefinition, path: Path, context: ParseContext) -> Iterator[Batch] | None:
     """Batches read with Arrow's readers, or ``None`` when the format has no vectorised reader."""
-    if definition.format not in ("csv", "jsonl"):
+    if definition.format not in ("csv", "jsonl", "regex"):
         return None
     codec = normalise_encoding(definition.encoding)
     if codec not in _UTF8_CODECS and codec not in ("cp932", "shift_jis", "euc_jp", "iso2022_jp"):
@@ -104,7 +105,10 @@ class _BlockReader:
         self.context = context
         self.data = data
         self.codec = codec
-        self.slow = (CsvParser if definition.format == "csv" else JsonLinesParser)(definition, context)
+        referee = {"csv": CsvParser, "jsonl": JsonLinesParser, "regex": RegexParser}[definition.format]
+        self.slow = referee(definition, context)
+        self.fields = dict(self.slow.mapper.fields)  # the regex parser adds schema-named groups
+        self.unmatched: pa.Array | None = None
         declared = definition.option("columns")
         self.columns: list[str] | None = list(declared) if declared else None
         self.header = bool(definition.option("header", declared is None))
@@ -188,8 +192,10 @@ class _BlockReader:
             raise _Refused from None
         return raw, pc.utf8_rtrim(lines, characters="\r\n").cast(pa.string())
 
-    def _read(self, raw: bytes, count: int) -> pa.Table:
+    def _read(self, raw: bytes, count: int, lines: pa.Array) -> pa.Table:
         try:
+            if self.definition.format == "regex":
+                return self._read_regex(lines)
             if self.definition.format == "csv":
                 names = self.columns
                 if names is None:
@@ -217,19 +223,33 @@ class _BlockReader:
             raise _Refused
         return table
 
+    def _read_regex(self, lines: pa.Array) -> pa.Table:
+        """Named groups of the definition's pattern with RE2, anchored at the line start like ``re.match``.
+
+        RE2 and Python's ``re`` agree on ASCII text for the usual constructs, but not on what ``\\s``,
+        ``\\d`` or ``\\w`` match beyond it, so lines with other characters go to the per-line parser.
+        """
+        pattern = f"^(?:{self.definition.option('pattern')})"
+        matched = pc.extract_regex(lines, pattern=pattern)
+        self.unmatched = pc.or_(pc.is_null(matched), pc.invert(pc.string_is_ascii(lines)))
+        names = [field.name for field in matched.type]
+        return pa.Table.from_arrays(matched.flatten(), names=names)
+
     def _vectorised(self, starts: list[int], stops: list[int], first_line: int) -> tuple[pa.Table, pa.Array]:
         raw, lines = self._text(starts, stops)
         count = len(starts)
-        table = self._read(raw, count)
+        table = self._read(raw, count, lines)
         definition = self.definition
         slow: pa.Array = pa.array([False] * count, pa.bool_())
+        if self.unmatched is not None:
+            slow = _or(slow, _mask(self.unmatched))
         out: dict[str, Any] = {}
         record_id_columns: list[pa.Array] = []
         extra_parts: list[tuple[str, pa.Array]] = []
         for name in table.column_names:
             column = table.column(name).combine_chunks()
             kind = column.type
-            target = definition.fields.get(name)
+            target = self.fields.get(name)
             if pa.types.is_null(kind):
                 continue
             if pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -329,7 +349,7 @@ class _BlockReader:
             elif name == "record_ids":
                 slow = _or(slow, _mask(pc.is_null(value)))
             else:
-                slow = _or(slow, _mask(pc.or_(pc.is_null(value), pc.equal(value, ""))))
+                slow = _or(slow, _mask(pc.or_kleene(pc.is_null(value), pc.equal(value, ""))))
         if extra_parts:
             # Each part is '"key": value, ' or empty; no nulls, because Arrow's join with null_handling
             # "skip" drops rows whose values are all null. Values end in '"', a digit or a letter, so

@@ -54,7 +54,10 @@ def test_json_vectorised_reading_agrees_with_per_line(tmp_path):
              MDMS.replace('"MDMS"', '"M\\"D"'), "{broken", MDMS]  # fmt: skip
     path = tmp_path / "audit.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    fast, slow = parse_path(definition("jsonl"), path), parse_path(definition("jsonl"), path, vectorised=False)
+    fast, slow = (
+        parse_path(definition("jsonl"), path),
+        parse_path(definition("jsonl"), path, vectorised=False),
+    )
     assert fast.events == slow.events and fast.quarantined == slow.quarantined
     assert [q.line for q in fast.quarantined] == [2, 5]
     assert fast.events[1]["account"] == "nfukuda"
@@ -83,12 +86,18 @@ def test_rfc5424_access_log_with_mapping():
     event = parse("syslog5424", line).event
     assert event["time"] == utc(2026, 10, 13, 22, 15, 56, 120000)
     assert (event["activity"], event["outcome"], event["record_count"]) == ("export", "denied", 120)
-    assert (event["account"], event["src_ip"], event["src_host"]) == ("nyamamoto", "10.4.96.12", "TDB406-0003")
+    assert (event["account"], event["src_ip"], event["src_host"]) == (
+        "nyamamoto",
+        "10.4.96.12",
+        "TDB406-0003",
+    )
 
 
 def test_rfc3164_examples_and_key_value_messages():
     # RFC 3164 section 5.4 example 1, then a key=value application line; no year: the reference year.
-    source = definition({"format": "syslog", "options": {"message_format": "kv"}, "fields": {"user": "account"}})
+    source = definition(
+        {"format": "syslog", "options": {"message_format": "kv"}, "fields": {"user": "account"}}
+    )
     text = ("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8\n"
             '<134>Oct  2 07:15:56 keito-ap01 keito[4495]: user=nyamamoto note="two words" outcome=success\n')  # fmt: skip
     first, second = parse(source, text).events
@@ -167,7 +176,11 @@ def test_combined_log_routes_give_meaning_and_status_gives_outcome():
         '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
     ])  # fmt: skip
     view, delete, export, logon, common = parse("access_log", text).events
-    assert (view["activity"], view["outcome"], view["record_ids"]) == ("view", "success", ["0355122826720047760252"])
+    assert (view["activity"], view["outcome"], view["record_ids"]) == (
+        "view",
+        "success",
+        ["0355122826720047760252"],
+    )
     assert view["time"] == utc(2026, 10, 13, 22, 5, 11) and view["account"] == "1002849"
     assert (delete["activity"], delete["outcome"]) == ("delete", "denied")
     assert (export["activity"], export["record_count"], export["record_ids"]) == ("export", 1250, ["0368"])
@@ -175,7 +188,11 @@ def test_combined_log_routes_give_meaning_and_status_gives_outcome():
         "authentication", "logon", "failure", None)  # fmt: skip
     assert json.loads(view["extra"])["agent"] == UA
     # The Apache manual's common-format example: no route matches, so it is kept as "other".
-    assert (common["class"], common["time"], common["account"]) == ("other", utc(2000, 10, 10, 20, 55, 36), "frank")
+    assert (common["class"], common["time"], common["account"]) == (
+        "other",
+        utc(2000, 10, 10, 20, 55, 36),
+        "frank",
+    )
 
 
 def test_access_log_garbage_is_quarantined():
@@ -196,7 +213,12 @@ def test_regex_format_with_schema_named_groups_and_codes():
     event = result.event
     assert (event["activity"], event["record_ids"], event["time"]) == ("view", ["C001"], utc(2026, 10, 12))
     assert json.loads(event["extra"]) == {"端末": "PC01"}
-    assert [q.reason.split(" ")[-4:] for q in result.quarantined][1] == ["match", "the", "source's", "pattern"]
+    assert [q.reason.split(" ")[-4:] for q in result.quarantined][1] == [
+        "match",
+        "the",
+        "source's",
+        "pattern",
+    ]
     assert "not in the value mapping" in result.quarantined[0].reason
 
 
@@ -205,3 +227,27 @@ def test_clean_json_lines_are_read_entirely_by_the_vectorised_path(tmp_path):
     path.write_text((MDMS + "\n") * 50, encoding="utf-8")
     result = parse_path(definition("jsonl"), path)
     assert (len(result.events), result.per_line) == (50, 0)
+
+
+BADGE = {
+    "format": "regex", "time_format": "%Y%m%d%H%M%S", "strict_values": True, "required": ["account"],
+    "options": {"pattern": r"(?P<time>\d{14}) (?P<account>\S*) (?P<activity>IN|OUT|\S+)(?: (?P<door>\S+))?(?: n=(?P<record_count>\S+))?"},
+    "values": {"activity": {"IN": "entry", "OUT": "exit"}},
+}  # fmt: skip
+
+
+def test_regex_files_are_read_with_re2_and_agree_with_per_line_parsing(tmp_path):
+    lines = ["20261012090000 u1 IN D-101", "20261012090100 u1 OUT", "20261012090200 u2 IN D-102 n=3",
+             "20261012090300 u3 JUMP D-1", "20261312090000 u4 IN D-1", "garbage", "20261012090400 ｕ５ IN 正門",
+             "20261012090500  IN D-1", "20261012090600 u6 IN D-1 n=many"]  # fmt: skip
+    path = tmp_path / "badge.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = parse_path(definition(BADGE), path)
+    slow = parse_path(definition(BADGE), path, vectorised=False)
+    assert fast.events == slow.events and fast.quarantined == slow.quarantined
+    assert [(e["activity"], e["account"], e["class"]) for e in fast.events] == [
+        ("entry", "u1", "physical_entry"), ("exit", "u1", "physical_entry"), ("entry", "u2", "physical_entry"),
+        ("entry", "u5", "physical_entry")]  # fmt: skip
+    assert fast.events[2]["record_count"] == 3 and json.loads(fast.events[0]["extra"]) == {"door": "D-101"}
+    assert [q.line for q in fast.quarantined] == [4, 5, 6, 8, 9]
+    assert fast.per_line == 6  # the five refused lines and the one with non-ASCII text
