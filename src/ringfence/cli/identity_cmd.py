@@ -216,7 +216,11 @@ def password_open(name: str, systems: tuple[str, ...], starts: str, deadline: st
 @click.argument("campaign_id", type=int)
 @click.option("--as-of", "as_of", type=MomentType(), help="Compliance as of (default now).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv", "xlsx", "pdf"]),
+    default="text",
+    show_default=True,
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False))
 def password_report(campaign_id: int, as_of: dt.datetime | None, fmt: str, output: str | None) -> None:
@@ -246,10 +250,12 @@ def password_report(campaign_id: int, as_of: dt.datetime | None, fmt: str, outpu
          "password_changed_at": a.password_changed_at.isoformat() if a.password_changed_at else "", "state": a.state}
         for a in report.not_changed
     ]  # fmt: skip
-    if fmt == "xlsx":
+    if fmt in ("xlsx", "pdf"):
         if not output:
-            raise RingfenceError("an Excel report needs --output FILE")
-        Path(output).write_bytes(password_workbook(report))
+            raise RingfenceError(f"a {fmt} report needs --output FILE")
+        from ringfence.identity.pdf import password_pdf
+
+        Path(output).write_bytes(password_workbook(report) if fmt == "xlsx" else password_pdf(report))
     elif fmt == "json":
         systems = [
             {"system": s.system, "total": s.total, "percent": s.percent, **s.counts} for s in report.systems

@@ -57,6 +57,13 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    """An attachment download of a PDF report."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def person_names(person_ids: Iterable[int | None], at: dt.datetime) -> dict[int, str]:
     """Kanji names of people as of ``at``."""
     ids = [p for p in set(person_ids) if p is not None]

@@ -30,7 +30,7 @@ from ringfence.core.errors import BadInput, RingfenceError
 from ringfence.core.timeutil import JST
 from ringfence.registry.models import InformationSystem
 
-from . import reports, selectors
+from . import pdf, reports, selectors
 from .models import (
     AuthCheckItem,
     CampaignStatus,
@@ -102,16 +102,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require(Perm.ACCOUNTS_VIEW)
 def finding_list(request: HttpRequest) -> HttpResponse:
-    """Findings in scope, filtered; Excel export with ?format=xlsx."""
+    """Findings in scope, filtered; Excel or PDF with ?format=xlsx|pdf."""
     access = access_for(request)
     f = {k: (request.GET.get(k) or "").strip()[:40] for k in ("status", "kind", "system")}
     f["status"] = f["status"] if "status" in request.GET else FindingStatus.OPEN
     overdue = request.GET.get("overdue") == "1"
     qs = selectors.filter_findings(selectors.visible_findings(access), overdue=overdue, **f)
-    if request.GET.get("format") == "xlsx":
+    fmt = request.GET.get("format")
+    if fmt in ("xlsx", "pdf"):
         rows = list(qs)
-        record(AuditAction.EXPORT, request=request, target_type="identity.findings", target_ref="xlsx",
+        record(AuditAction.EXPORT, request=request, target_type="identity.findings", target_ref=fmt,
                detail={"query": dict(request.GET.items()), "count": len(rows)})  # fmt: skip
+        if fmt == "pdf":
+            return reports.pdf_response(pdf.findings_pdf(rows), "findings.pdf")
         return reports.xlsx_response(reports.findings_workbook(rows), "findings.xlsx")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     _audit_view(request, "identity.findings", "list", len(page.object_list))
@@ -234,17 +237,20 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @require(Perm.ACCOUNTS_VIEW)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Completion by unit (the dashboard); Excel with ?format=xlsx."""
+    """Completion by unit (the dashboard); Excel or PDF with ?format=xlsx|pdf."""
     access = access_for(request)
     campaign = get_object_or_404(CertificationCampaign, pk=pk)
     units = None if access.scope.everything else access.scope.unit_ids
     if units is not None and not units and not selectors.manages(access):
         raise Http404
     completion = certification.completion_by_unit(campaign, units)
-    if request.GET.get("format") == "xlsx":
+    fmt = request.GET.get("format")
+    if fmt in ("xlsx", "pdf"):
         items = list(selectors.reviewable_items(access, campaign))
         record(AuditAction.EXPORT, request=request, target_type="identity.certification", target_ref=str(pk),
-               detail={"count": len(items)})  # fmt: skip
+               detail={"count": len(items), "format": fmt})  # fmt: skip
+        if fmt == "pdf":
+            return reports.pdf_response(pdf.campaign_pdf(campaign, completion, items), f"review-{pk}.pdf")
         return reports.xlsx_response(
             reports.campaign_workbook(campaign, completion, items), f"review-{pk}.xlsx"
         )
@@ -334,7 +340,7 @@ def password_list(request: HttpRequest) -> HttpResponse:
 
 @require(Perm.ACCOUNTS_VIEW)
 def password_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Compliance per system and the accounts not changed; Excel with ?format=xlsx."""
+    """Compliance per system and the accounts not changed; Excel or PDF with ?format=xlsx|pdf."""
     access = access_for(request)
     campaign = get_object_or_404(PasswordCampaign, pk=pk)
     report = passwords.password_compliance(campaign)
@@ -344,9 +350,12 @@ def password_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         report.accounts = [a for a in report.accounts if a.system in allowed]
         report.systems = [s for s in report.systems if s.system in allowed]
-    if request.GET.get("format") == "xlsx":
+    fmt = request.GET.get("format")
+    if fmt in ("xlsx", "pdf"):
         record(AuditAction.EXPORT, request=request, target_type="identity.password_campaign", target_ref=str(pk),
-               detail={"count": len(report.accounts)})  # fmt: skip
+               detail={"count": len(report.accounts), "format": fmt})  # fmt: skip
+        if fmt == "pdf":
+            return reports.pdf_response(pdf.password_pdf(report), f"password-change-{pk}.pdf")
         return reports.xlsx_response(reports.password_workbook(report), f"password-change-{pk}.xlsx")
     missing = report.not_changed
     page = Paginator(missing, PAGE_SIZE).get_page(request.GET.get("page"))

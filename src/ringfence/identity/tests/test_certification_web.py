@@ -103,6 +103,17 @@ def test_access_review_runs_end_to_end_through_the_web(demo_registry: Path, mail
     assert dashboard.context["decided"] == 2
     assert dashboard.context["total"] == campaign.items.count()
     assert f'data-unit="{revoke.unit.code}"' in dashboard.content.decode()
+    filed = office.get(f"/identity/reviews/{campaign.pk}/?format=pdf")
+    assert filed["Content-Type"] == "application/pdf" and filed.content.startswith(b"%PDF-")
+    sheet = office.get(f"/identity/reviews/{campaign.pk}/?format=xlsx")
+    import io
+
+    from openpyxl import load_workbook
+
+    accounts = load_workbook(io.BytesIO(sheet.content)).worksheets[1]
+    assert accounts.max_row == campaign.items.count() + 1
+    decisions = {row[7] for row in accounts.iter_rows(min_row=2, values_only=True)}
+    assert decisions == {"keep", "revoke", "pending"}
     # The system owner sees the revocation among their findings.
     system_owner = _client("cis-owner", ["system_owner"], systems=[revoke.system.code])
     listing = system_owner.get(f"/identity/findings/?kind=revocation_requested&system={revoke.system.code}")

@@ -111,6 +111,9 @@ def test_password_campaign_commands(small_registry: dt.datetime, tmp_path: Path)
     _run("campaign", "password-report", campaign_id, "--format", "xlsx", "-o", str(xlsx))
     from openpyxl import load_workbook
 
+    pdf = tmp_path / "pw.pdf"
+    _run("campaign", "password-report", campaign_id, "--format", "pdf", "-o", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF-")
     book = load_workbook(xlsx)
     assert book.sheetnames[0] and book.worksheets[0].max_row == 2  # header + CIS
 

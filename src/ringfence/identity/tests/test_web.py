@@ -61,6 +61,13 @@ def test_system_owner_uploads_works_findings_and_exports(small_registry: dt.date
     sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
     assert sheet.max_row == 5 and {sheet.cell(r, 2).value for r in range(2, 6)} >= {"1000003", "a000001"}
 
+    report = owner.get("/identity/findings/?system=CIS&format=pdf")
+    assert report["Content-Type"] == "application/pdf" and report.content.startswith(b"%PDF-")
+    assert b"HeiseiKakuGo-W5" in report.content and report.content.count(b"/Type /Page\n") >= 1
+    assert AuditEvent.objects.filter(
+        action="export", target_type="identity.findings", target_ref="pdf"
+    ).exists()
+
     upload = SimpleUploadedFile("CIS_accounts.csv", LIST.encode("utf-8"), content_type="text/csv")
     response = owner.post("/identity/upload/", {"system": "CIS", "as_of": "2026-10-20", "file": upload})
     assert response.status_code == 302 and response["Location"] == "/identity/findings/?system=CIS"
@@ -120,6 +127,8 @@ def test_office_pages_for_password_change_and_auth_checks(small_registry: dt.dat
     xlsx = office.get(response["Location"] + "?format=xlsx")
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.worksheets[1].max_row == 5
+    report = office.get(response["Location"] + "?format=pdf")
+    assert report["Content-Type"] == "application/pdf" and report.content.startswith(b"%PDF-")
 
     owner = _client("cis-owner", ["system_owner"], systems=["CIS"])
     form = {f"{item}-result": "met" for item in ("personal_ids", "password_policy", "lockout", "two_factor",
