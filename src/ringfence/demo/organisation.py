@@ -217,7 +217,12 @@ def _history(world: World, rng: random.Random, units: list[Unit]) -> None:
     # Inside the week: mid-month retirements and transfers (the ones detection must catch).
     week = world.week_start
     active = [p for p in own if p.status == "active" and p.valid_from < week]
-    movers = rng.sample(active, 8)
+    movers = rng.sample(active, 7)
+    # The one who moves to the affiliate this week works with customer data: the case the rules fear most.
+    customer_facing = [
+        p for p in active if p.role_code in ("CUSTOMER", "TAKUSO", "RYOKIN") and p not in movers
+    ]
+    movers.append(rng.choice(customer_facing))
     for person, offset, change in zip(
         movers, [1, 2, 3, 3, 4, 4, 2, 3], ["retire"] * 3 + ["transfer"] * 4 + ["transfer_out"], strict=True
     ):

@@ -353,7 +353,8 @@ def plan_scenarios(world: World, hosts: dict[str, tuple[str, str]], rng: random.
         if p.status == "transferred" and p.status_since and p.status_since >= world.week_start
     ]
     mover_accounts = [a for p in movers for a in b.accounts_by_owner.get(p.employee_number, [])
-                      if a.system_code not in ("AD", "VDI", "GW", "BUNSHO")]  # fmt: skip
+                      if a.system_code != "BUNSHO"]  # fmt: skip
+    mover_accounts.sort(key=lambda a: a.system_code in ("AD", "VDI", "GW"))  # an application ID first
     if mover_accounts:
         account = mover_accounts[0]
         moved = b.people[account.owner].status_since
