@@ -78,20 +78,20 @@ def fresh_lake(name: str) -> None:
     settings.LAKE_DIR = SCRATCH / f"lake-{name}"
 
 
-def run(folder: Path, label: str, lines: int, profile: bool) -> None:
+def run(folder: Path, label: str, lines: int, profile: bool, workers: int) -> None:
     router = SourceRouter(load_definitions(SAMPLES))
     started = time.perf_counter()
     cpu = time.process_time()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    summary = BatchIngest(router).run([folder])
+    summary = BatchIngest(router, workers=workers).run([folder])
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     assert summary.totals.stored == lines, summary.totals
-    print(f"{label:<8} {lines:>10,} lines  {seconds:6.2f} s  {lines / seconds:>10,.0f} lines/s  "
+    print(f"{label:<8} workers={workers} {lines:>10,} lines  {seconds:6.2f} s  {lines / seconds:>10,.0f} lines/s  "
           f"CPU {cpu:6.2f} s = {lines / cpu:>10,.0f} lines per CPU-second  "
           f"(stored {summary.totals.stored:,}, quarantined {summary.totals.quarantined:,})")  # fmt: skip
     if profiler:
@@ -108,6 +108,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2_000_000)
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="parser processes (ringfence ingest --workers)"
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     rng = random.Random(1)
@@ -121,7 +124,7 @@ def main() -> None:
         for n in range(args.files):
             writer(target / f"part{n:03d}.{ext}", per_file, n * per_file, rng)
         fresh_lake(label)
-        run(target.parent, label, per_file * args.files, args.profile)
+        run(target.parent, label, per_file * args.files, args.profile, args.workers)
     print(f"data left in {SCRATCH}")
 
 

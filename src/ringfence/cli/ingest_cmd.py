@@ -30,9 +30,11 @@ def _sources_dir(value: str | None) -> Path | None:
 )
 @click.option("--flush-events", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Events gathered before each write to the lake.")  # fmt: skip
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes parsing files side by side (the main process writes the lake).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(paths: tuple[Path, ...], source_id: str | None, sources_dir: str | None, flush_events: int,
-           as_json: bool) -> None:  # fmt: skip
+           workers: int, as_json: bool) -> None:  # fmt: skip
     """Ingest log files (plain, .gz, .zip) and folders into the log lake.
 
     Files are routed to the definition of the system their folder is named after, unless --source is
@@ -43,7 +45,7 @@ def ingest(paths: tuple[Path, ...], source_id: str | None, sources_dir: str | No
 
     router = SourceRouter(load_definitions(_sources_dir(sources_dir)), source_id)
     with progress() as bar:
-        job = BatchIngest(router, flush_events=flush_events)
+        job = BatchIngest(router, flush_events=flush_events, workers=workers)
         planned = job.plan(paths)
         task = bar.add_task("ingest", total=sum(item.size for item, _d in planned) or 1)
         job.progress = lambda _name, size: bar.advance(task, size)

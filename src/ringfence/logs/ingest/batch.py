@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from django.utils.translation import gettext as _
 from ringfence.audit.models import AuditAction
 from ringfence.audit.services import record
 from ringfence.core.errors import BadInput, InputProblem, RingfenceError
-from ringfence.logs.parsers import Batch, ParseContext, RawLine, iter_lines, parse_file, parse_lines
+from ringfence.logs.parsers import Batch, ParseContext
 from ringfence.logs.sources import SourceDefinition
 
 from . import checkpoints
@@ -31,11 +33,10 @@ from .checkpoints import FileState
 from .files import InputFile, expand, plain_copy
 from .routing import SourceRouter
 from .store import Counts, store_batches
+from .workers import WHOLE_FILE_FORMATS, has_header, parse_all, parse_from, parser_pool
 
 FLUSH_EVENTS = 1_000_000
 DEFAULT_ACTOR = "system:ingest"
-# Formats whose offsets are not byte offsets of lines (EVTX records): always read whole, never resumed.
-WHOLE_FILE_FORMATS = frozenset({"windows_evtx"})
 
 Progress = Callable[[str, int], None]
 
@@ -83,8 +84,10 @@ class BatchIngest:
         actor: str = DEFAULT_ACTOR,
         flush_events: int = FLUSH_EVENTS,
         progress: Progress | None = None,
+        workers: int = 1,
     ) -> None:
         self.router = router
+        self.workers = workers
         self.actor = actor
         self.flush_events = flush_events
         self.progress = progress or (lambda _name, _bytes: None)
@@ -132,13 +135,34 @@ class BatchIngest:
         planned = self.plan(paths)
         scratch_root = Path(settings.DATA_DIR) / "tmp"
         scratch_root.mkdir(parents=True, exist_ok=True)
+        pool = parser_pool(self.workers) if self.workers > 1 and len(planned) > 1 else None
         try:
             with tempfile.TemporaryDirectory(dir=scratch_root, prefix="ingest-") as scratch:
+                waiting: deque[tuple[_Job, Future[list[Batch]]]] = deque()
                 for item, definition in planned:
-                    self._file(item, definition, Path(scratch))
+                    if pool is not None and not item.compressed:
+                        job = self._prepare(item, definition, item.path)
+                        if job is not None:
+                            future = pool.submit(
+                                parse_all,
+                                definition,
+                                item.path,
+                                job.context,
+                                job.state.resume_offset,
+                                job.state.resume_line,
+                            )
+                            waiting.append((job, future))
+                        while len(waiting) > self.workers:
+                            self._take(*waiting.popleft())
+                    else:
+                        self._file(item, definition, Path(scratch))
                     if self._buffered >= self.flush_events:
                         self.flush()
+                while waiting:
+                    self._take(*waiting.popleft())
         finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
             # Whatever was parsed before a failure is still stored: nothing accepted is lost.
             self.flush()
             self.summary.seconds = time.monotonic() - started
@@ -152,68 +176,76 @@ class BatchIngest:
         return self.summary
 
     def _file(self, item: InputFile, definition: SourceDefinition, scratch: Path) -> None:
-        self.summary.files += 1
         with plain_copy(item, scratch) as path:
-            try:
-                state = checkpoints.examine(path, definition.id, item.name)
-            except OSError as exc:
-                raise RingfenceError(
-                    _("%(file)s cannot be read: %(error)s")
-                    % {"file": item.display, "error": exc.strerror or exc}
-                ) from exc
-            if state.unchanged and state.checkpoint is not None:
-                self.summary.files_unchanged += 1
-                self.summary.add(definition.id, _unchanged_counts(state))
-                self.progress(item.display, item.size)
-                return
-            if state.checkpoint is None and state.generation > 1:
-                self.summary.notes.append(
-                    _(
-                        "%(file)s differs from the file of the same name ingested before; read as version %(n)d"
+            job = self._prepare(item, definition, path)
+            if job is not None:
+                try:
+                    self._consume(
+                        job,
+                        parse_from(
+                            definition, path, job.context, job.state.resume_offset, job.state.resume_line
+                        ),
                     )
-                    % {"file": item.display, "n": state.generation}
-                )
-            context = ParseContext(
-                origin=checkpoints.origin_of(item.name, state.generation),
-                source_file=item.display,
-                reference_time=dt.datetime.fromtimestamp(item.path.stat().st_mtime, dt.UTC),
-            )
-            counts = Counts()
-            try:
-                for batch in self._batches(definition, path, context, state):
-                    counts.read += batch.records
-                    counts.skipped += batch.skipped
-                    counts.quarantined += len(batch.quarantined)
-                    self._buffer.append(batch)
-                    self._buffered += len(batch)
-                    if self._buffered >= self.flush_events:
-                        self.flush()
-            except OSError as exc:
-                raise RingfenceError(
-                    _("%(file)s cannot be read: %(error)s")
-                    % {"file": item.display, "error": exc.strerror or exc}
-                ) from exc
-            if state.resume_offset:
-                self.summary.files_resumed += 1
-                if _has_header(definition):
-                    counts.read -= 1  # the header line read again to name the columns
-                    counts.skipped -= 1
-        self._done.append(_Done(definition, item, state, counts))
-        self.progress(item.display, item.size)
+                except OSError as exc:
+                    raise RingfenceError(
+                        _("%(file)s cannot be read: %(error)s")
+                        % {"file": item.display, "error": exc.strerror or exc}
+                    ) from exc
 
-    def _batches(
-        self, definition: SourceDefinition, path: Path, context: ParseContext, state: FileState
-    ) -> Iterator[Batch]:
-        if not state.resume_offset or definition.format in WHOLE_FILE_FORMATS:
-            yield from parse_file(definition, path, context)
-            return
-        with path.open("rb") as stream:
-            head: list[RawLine] = []
-            if _has_header(definition):
-                head = list(_first_line(stream))
-            stream.seek(state.resume_offset)
-            lines = iter_lines(stream, first_line=state.resume_line + 1, first_offset=state.resume_offset)
-            yield from parse_lines(definition, _chain(head, lines), context)
+    def _prepare(self, item: InputFile, definition: SourceDefinition, path: Path) -> _Job | None:
+        """Examine a file against its checkpoints; None when it is unchanged (counted as duplicates)."""
+        self.summary.files += 1
+        try:
+            state = checkpoints.examine(path, definition.id, item.name)
+        except OSError as exc:
+            raise RingfenceError(
+                _("%(file)s cannot be read: %(error)s") % {"file": item.display, "error": exc.strerror or exc}
+            ) from exc
+        if state.unchanged and state.checkpoint is not None:
+            self.summary.files_unchanged += 1
+            self.summary.add(definition.id, _unchanged_counts(state))
+            self.progress(item.display, item.size)
+            return None
+        if state.checkpoint is None and state.generation > 1:
+            self.summary.notes.append(
+                _("%(file)s differs from the file of the same name ingested before; read as version %(n)d")
+                % {"file": item.display, "n": state.generation}
+            )
+        context = ParseContext(
+            origin=checkpoints.origin_of(item.name, state.generation),
+            source_file=item.display,
+            reference_time=dt.datetime.fromtimestamp(item.path.stat().st_mtime, dt.UTC),
+        )
+        return _Job(definition, item, state, context)
+
+    def _take(self, job: _Job, future: Future[list[Batch]]) -> None:
+        """The batches a worker parsed, taken in the order the files were planned."""
+        try:
+            batches = future.result()
+        except OSError as exc:
+            raise RingfenceError(
+                _("%(file)s cannot be read: %(error)s")
+                % {"file": job.item.display, "error": exc.strerror or exc}
+            ) from exc
+        self._consume(job, iter(batches))
+
+    def _consume(self, job: _Job, batches: Iterator[Batch]) -> None:
+        counts = Counts()
+        for batch in batches:
+            counts.read += batch.records
+            counts.skipped += batch.skipped
+            counts.quarantined += len(batch.quarantined)
+            self._buffer.append(batch)
+            self._buffered += len(batch)
+            if self._buffered >= self.flush_events:
+                self.flush()
+        if job.state.resume_offset:
+            self.summary.files_resumed += 1
+            if has_header(job.definition) and job.definition.format not in WHOLE_FILE_FORMATS:
+                counts.read -= 1  # the header line read again to name the columns
+                counts.skipped -= 1
+        self._done.append(_Done(job.definition, job.item, job.state, counts))
+        self.progress(job.item.display, job.item.size)
 
     def flush(self) -> None:
         """Store the buffered batches, then save the checkpoints of the files they complete."""
@@ -256,6 +288,16 @@ class BatchIngest:
             )
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A file to parse: its definition, where reading starts, and the context of its event IDs."""
+
+    definition: SourceDefinition
+    item: InputFile
+    state: FileState
+    context: ParseContext
+
+
 def _unchanged_counts(state: FileState) -> Counts:
     checkpoint = state.checkpoint
     assert checkpoint is not None
@@ -266,20 +308,3 @@ def _unchanged_counts(state: FileState) -> Counts:
         quarantined=checkpoint.quarantined,
         skipped=max(0, state.lines - events - checkpoint.quarantined),
     )
-
-
-def _has_header(definition: SourceDefinition) -> bool:
-    return definition.format == "csv" and bool(
-        definition.option("header", definition.option("columns") is None)
-    )
-
-
-def _first_line(stream: object) -> Iterator[RawLine]:
-    for raw in iter_lines(stream):  # type: ignore[arg-type]
-        yield raw
-        return
-
-
-def _chain(head: list[RawLine], rest: Iterator[RawLine]) -> Iterator[RawLine]:
-    yield from head
-    yield from rest

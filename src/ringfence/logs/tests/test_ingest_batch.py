@@ -38,8 +38,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _ingest(*paths: Path, source: str | None = None) -> BatchIngest:
-    job = BatchIngest(SourceRouter(load_definitions(SAMPLES), source))
+def _ingest(*paths: Path, source: str | None = None, workers: int = 1) -> BatchIngest:
+    job = BatchIngest(SourceRouter(load_definitions(SAMPLES), source), workers=workers)
     job.run(list(paths))
     return job
 
@@ -73,7 +73,7 @@ def test_the_demo_week_ingests_from_all_its_formats_and_a_rerun_adds_nothing(dem
     }
     assert stored_systems == systems and len(systems) == 23
 
-    again = _ingest(demo / "logs").summary
+    again = _ingest(demo / "logs", workers=2).summary
     assert again.totals.stored == 0
     assert again.totals.duplicates == expected
     assert again.files_unchanged == again.files == first.files
@@ -82,6 +82,16 @@ def test_the_demo_week_ingests_from_all_its_formats_and_a_rerun_adds_nothing(dem
         expected,
     )
     assert SourceTally.objects.filter(source="takuso-access").get().events > 0
+
+
+@pytest.mark.django_db
+def test_parsing_in_worker_processes_stores_the_same_events(demo: Path, lake: Path) -> None:
+    expected = json.loads((demo / "demo.json").read_text())["events"]
+    summary = _ingest(demo / "logs", workers=2).summary
+    assert (summary.totals.stored, summary.totals.duplicates) == (expected, 0)
+    assert summary.files == len([p for p in (demo / "logs").rglob("*") if p.is_file()]) - 1  # sources.json
+    assert FileCheckpoint.objects.count() == summary.files
+    assert _ingest(demo / "logs").summary.totals.stored == 0
 
 
 @pytest.mark.django_db
