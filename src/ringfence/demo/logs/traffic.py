@@ -129,6 +129,14 @@ def ordinary_day(
             append(Event(t, account, host, ip, "login", "fail", "", 0))
             t += rng.randint(3_000, 20_000)
         append(Event(t, account, host, ip, "login", "ok", "", 0))
+        if system == "AD":  # some logons run a tool with other credentials (4648) or with privileges (4672)
+            extra = rng.random()
+            if extra < 0.03:
+                append(
+                    Event(
+                        t + 150, account, host, ip, "explicit" if extra < 0.02 else "privileged", "ok", "", 0
+                    )
+                )
         if auth_only:
             t += rng.randint(600_000, 4 * 3_600_000)
         else:
