@@ -141,6 +141,7 @@ def reconcile_cmd(
         "kept_open": run.kept_open,
         "resolved": run.resolved,
         "open_by_kind": run.open_by_kind,
+        "open_by_system": run.open_by_system,
         "seconds": run.seconds,
     }
     if fmt == "text":

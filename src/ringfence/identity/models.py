@@ -40,6 +40,7 @@ class ReconciliationRun(models.Model):
     kept_open = models.PositiveIntegerField(_("findings still open"), default=0)
     resolved = models.PositiveIntegerField(_("findings resolved"), default=0)
     open_by_kind = models.JSONField(_("open findings per kind after the run"), default=dict)
+    open_by_system = models.JSONField(_("open findings per system after the run"), default=dict)
     policy = models.JSONField(_("policy applied"), default=dict)
     seconds = models.FloatField(_("duration (s)"), default=0.0)
 
@@ -63,6 +64,12 @@ class FindingSource(models.TextChoices):
 
     RECONCILIATION = "reconciliation", _("Reconciliation")
     CERTIFICATION = "certification", _("Access review")
+
+
+RESOLUTION_LABELS = {
+    "account disabled or deleted": _("Account disabled or deleted"),
+    "problem no longer seen": _("Problem no longer seen in the account list"),
+}
 
 
 class Finding(models.Model):
@@ -112,6 +119,11 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.account_id}"
+
+    @property
+    def resolution_label(self) -> str:
+        """The resolution in the reader's language (stored as a stable English code)."""
+        return str(RESOLUTION_LABELS.get(self.resolution, self.resolution))
 
 
 class FindingNote(models.Model):

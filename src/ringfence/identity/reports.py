@@ -83,7 +83,7 @@ def findings_workbook(findings: Sequence[Finding]) -> bytes:
          _("Resolved"), _("Resolution"), _("Responsible unit")],
         (
             (f.system.code, f.account.account_id, f.subject.employee_number if f.subject else "",
-             str(kinds.get(f.kind, f.kind)), f.status, f.opened_at, f.due_on, f.resolved_at, f.resolution,
+             str(kinds.get(f.kind, f.kind)), f.status, f.opened_at, f.due_on, f.resolved_at, f.resolution_label,
              f.owner_unit.code if f.owner_unit else "")
             for f in findings
         ),

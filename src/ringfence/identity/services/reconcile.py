@@ -47,6 +47,8 @@ from ..situations import (
 )
 
 BATCH = 2000
+RESOLVED_GONE = "account disabled or deleted"
+RESOLVED_FIXED = "problem no longer seen"
 
 
 class AccountRow(NamedTuple):
@@ -302,11 +304,12 @@ def reconcile(
             policy={**policy.as_dict(), **lake_note},
         )
         _write_findings(run, observations, system_versions, active, policy, at)
+        still_open = Finding.objects.filter(status=FindingStatus.OPEN)
         run.open_by_kind = dict(
-            Finding.objects.filter(status=FindingStatus.OPEN)
-            .values_list("kind")
-            .annotate(n=Count("id"))
-            .values_list("kind", "n")
+            still_open.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+        )
+        run.open_by_system = dict(
+            still_open.values_list("system__code").annotate(n=Count("id")).values_list("system__code", "n")
         )
         run.finished_at = timezone.now()
         run.seconds = round(time.perf_counter() - started, 3)
@@ -343,16 +346,18 @@ def _write_findings(
     open_findings = Finding.objects.filter(status=FindingStatus.OPEN, system_id__in=system_pks)
     kept: list[int] = []
     resolved: list[int] = []
+    gone: set[int] = set()  # resolved because the account no longer works, rather than fixed
     existing: set[tuple[int, str]] = set()
     for pk, account_pk, kind, source in open_findings.values_list("id", "account_id", "kind", "source"):
         existing.add((account_pk, kind))
-        if source == FindingSource.CERTIFICATION:
-            # A revocation is done when the account no longer works.
-            (kept if account_pk in active else resolved).append(pk)
-        elif (account_pk, kind) in seen:
+        if source == FindingSource.CERTIFICATION and account_pk in active:
+            kept.append(pk)  # a revocation is done only when the account no longer works
+        elif source == FindingSource.RECONCILIATION and (account_pk, kind) in seen:
             kept.append(pk)
         else:
             resolved.append(pk)
+            if account_pk not in active:
+                gone.add(pk)
     day = at.astimezone(JST).date()
     new = [
         Finding(
@@ -374,13 +379,15 @@ def _write_findings(
     for chunk in _chunks(kept):
         Finding.objects.filter(pk__in=chunk).update(last_seen_run=run)
     now = timezone.now()
-    for chunk in _chunks(resolved):
-        Finding.objects.filter(pk__in=chunk).update(
-            status=FindingStatus.RESOLVED,
-            resolved_at=now,
-            resolved_run=run,
-            resolution="no longer observed: account removed or fixed",
-        )
+    # Resolutions are stored as stable English codes of what the import showed (translated when shown).
+    for reason, ids in (
+        (RESOLVED_GONE, [pk for pk in resolved if pk in gone]),
+        (RESOLVED_FIXED, [pk for pk in resolved if pk not in gone]),
+    ):
+        for chunk in _chunks(ids):
+            Finding.objects.filter(pk__in=chunk).update(
+                status=FindingStatus.RESOLVED, resolved_at=now, resolved_run=run, resolution=reason
+            )
     run.opened, run.kept_open, run.resolved = len(new), len(kept), len(resolved)
 
 

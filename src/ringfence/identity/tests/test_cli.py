@@ -58,21 +58,30 @@ def test_reconcile_with_import_closes_what_the_list_fixes(
     _run("reconcile", "--as-of", "2026-10-19", "--format", "json")
     listing = tmp_path / "cis.csv"
     listing.write_text(
-        "system_code,account_id,owner_employee_number,kind,status,privilege\n"
-        "CIS,1000001,1000001,personal,enabled,update\n"
-        "CIS,1000002,1000002,personal,enabled,update\n"
-        "CIS,1000003,1000003,personal,disabled,update\n"
-        "CIS,cis_kyoyo01,1000001,shared,enabled,update\n",
+        "system_code,account_id,owner_employee_number,kind,status,privilege,password_changed_at\n"
+        "CIS,1000001,1000001,personal,enabled,update,2026-10-05\n"
+        "CIS,1000002,1000002,personal,enabled,update,2026-09-01\n"
+        "CIS,1000003,1000003,personal,disabled,update,\n"
+        "CIS,cis_kyoyo01,1000001,shared,enabled,update,2026-10-20\n",
         encoding="utf-8",
     )
     result = _run(
         "reconcile", "--import", str(listing), "--system", "CIS", "--as-of", "2026-10-20", "--format", "json"
     )
     data = json.loads(result.output)
-    # 1000003 disabled, a000001 missing from a full list (deleted): both close.
-    assert data["resolved"] == 2 and data["opened"] == 0
-    assert {f["account_id"] for f in data["findings"]} == {"cis_kyoyo01"}
-    assert Finding.objects.filter(status=FindingStatus.RESOLVED).count() == 2
+    # 1000003 disabled and a000001 missing from a full list (deleted) close as gone; the shared ID's
+    # password now changed closes as fixed, while the shared ID itself stays a finding.
+    assert data["resolved"] == 3 and data["opened"] == 0
+    assert {(f["account_id"], f["kind"]) for f in data["findings"]} == {("cis_kyoyo01", "shared_id")}
+    assert data["open_by_system"] == {"CIS": 1}
+    resolutions = dict(
+        Finding.objects.filter(status=FindingStatus.RESOLVED).values_list("account__account_id", "resolution")
+    )
+    assert resolutions == {
+        "1000003": "account disabled or deleted",
+        "a000001": "account disabled or deleted",
+        "cis_kyoyo01": "problem no longer seen",
+    }
 
 
 @pytest.mark.django_db
