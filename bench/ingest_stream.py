@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 SAMPLES = ROOT / "src/ringfence/logs/tests/samples/sources"
 RINGFENCE = [sys.executable, "-m", "ringfence.cli.main"]
+PARSERS = [1]  # --parsers of the service
 
 
 def env(data: Path) -> dict[str, str]:
@@ -44,7 +45,8 @@ def env(data: Path) -> dict[str, str]:
 
 
 def start_service(data: Path, *args: str) -> tuple[subprocess.Popen[str], dict[str, object]]:
-    process = subprocess.Popen([*RINGFENCE, "stream", "run", "--sources-dir", str(SAMPLES), *args],
+    process = subprocess.Popen([*RINGFENCE, "stream", "run", "--sources-dir", str(SAMPLES), "--parsers",
+                                str(PARSERS[0]), *args],
                                env=env(data), stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert process.stdout is not None
     return process, json.loads(process.stdout.readline())
@@ -128,7 +130,7 @@ def bench_http(data: Path, seconds: float, senders: int, batch: int) -> None:
     process.wait(timeout=120)
     service_cpu = _children_cpu()
     stored, distinct = lake_count(data)
-    print(f"http    acknowledged {total:,} events in {sending:.1f} s = {total / sending:,.0f}/s; "
+    print(f"http    parsers={PARSERS[0]} acknowledged {total:,} events in {sending:.1f} s = {total / sending:,.0f}/s; "
           f"in the lake after {drained:.1f} s = {total / drained:,.0f}/s sustained; "
           f"lake holds {stored:,} ({distinct:,} distinct): {'zero loss' if stored == distinct == total else 'MISMATCH'}; "
           f"service CPU {service_cpu:.1f} s = {total / service_cpu:,.0f} events per CPU-second")  # fmt: skip
@@ -169,7 +171,7 @@ def bench_syslog(data: Path, seconds: float, senders: int) -> None:
     process.wait(timeout=120)
     service_cpu = _children_cpu()
     stored, distinct = lake_count(data)
-    print(f"syslog  sent {total:,} events in {sending:.1f} s = {total / sending:,.0f}/s; "
+    print(f"syslog  parsers={PARSERS[0]} sent {total:,} events in {sending:.1f} s = {total / sending:,.0f}/s; "
           f"in the lake after {drained:.1f} s = {total / drained:,.0f}/s sustained; "
           f"lake holds {stored:,} ({distinct:,} distinct): {'zero loss' if stored == distinct == total else 'MISMATCH'}; "
           f"service CPU {service_cpu:.1f} s = {total / service_cpu:,.0f} events per CPU-second")  # fmt: skip
@@ -181,7 +183,9 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--only", choices=["http", "syslog"])
+    parser.add_argument("--parsers", type=int, default=1, help="parser processes of the service")
     args = parser.parse_args()
+    PARSERS[0] = args.parsers
     for name in ("http", "syslog"):
         if args.only and name != args.only:
             continue

@@ -105,8 +105,10 @@ def stream() -> None:
 @click.option("--tail", "tails", multiple=True, help="PATH=SOURCE_ID: follow a log file (survives rotation).")
 @click.option("--flush-interval", type=float, default=2.0, show_default=True,
               help="Seconds between moves from the journal to the lake.")  # fmt: skip
+@click.option("--parsers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes parsing journal records side by side.")  # fmt: skip
 def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], syslog_tcp: tuple[str, ...],
-        tails: tuple[str, ...], flush_interval: float) -> None:  # fmt: skip
+        tails: tuple[str, ...], flush_interval: float, parsers: int) -> None:  # fmt: skip
     """Run the streaming service until SIGTERM or Ctrl-C; prints one JSON line with its addresses."""
     import signal
     import threading
@@ -128,6 +130,7 @@ def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], 
         syslog_tcp=[_bound(s) for s in syslog_tcp],
         tails=tail_specs,
         flush_interval=flush_interval,
+        parsers=parsers,
     )
     service = StreamService(config)
     stopping = threading.Event()

@@ -36,6 +36,7 @@ class StreamConfig:
     syslog_tcp: list[tuple[str, int, str]] = field(default_factory=list)
     tails: list[tuple[Path, str]] = field(default_factory=list)
     flush_interval: float = 2.0
+    parsers: int = 1  # parser processes of the flusher
     state_dir: Path | None = None
 
 
@@ -57,7 +58,9 @@ class StreamService:
         self.journal = Journal(root / "journal")
         scratch = root / "scratch"
         scratch.mkdir(parents=True, exist_ok=True)
-        self.flusher = Flusher(self.journal, config.definitions, scratch, interval=config.flush_interval)
+        self.flusher = Flusher(
+            self.journal, config.definitions, scratch, interval=config.flush_interval, parsers=config.parsers
+        )
         self.started = time.time()
         self.http: IntakeServer | None = None
         self.buffers: list[MessageBuffer] = []

@@ -17,8 +17,8 @@ import threading
 import time
 import uuid
 
-from .flusher import pack_messages
 from .journal import Journal
+from .records import pack_messages
 
 log = logging.getLogger(__name__)
 

@@ -221,7 +221,7 @@ def test_syslog_tcp_both_framings_udp_and_a_rotated_tailed_file(tmp_path: Path) 
     log.write_bytes(b"".join(_syslog(n) + b"\n" for n in range(3000, 3010)))
     args = ["--syslog-tcp", "127.0.0.1:0=keito-syslog", "--syslog-udp", "127.0.0.1:0=keito-syslog",
             "--tail", f"{log}=keito-syslog"]  # fmt: skip
-    service = Service(tmp_path, *args)
+    service = Service(tmp_path, *args, "--parsers", "2")
     try:
         tcp = tuple(service.addresses["syslog_tcp"][0])
         udp = tuple(service.addresses["syslog_udp"][0])
