@@ -167,3 +167,15 @@ def test_pages_require_their_permission_and_searches_are_audited(
     assert AuditEvent.objects.filter(target_type="log_events").count() == before + 1
     assert audit is not None and audit.actor == "analyst1" and audit.detail["query"]["system"] == "TAKUSO"
     assert audit.detail["count"] > 0
+
+
+@pytest.mark.django_db
+def test_the_daily_source_check_records_the_silent_source(demo: Path, loaded: Path) -> None:
+    from ringfence.logs.tasks import check_sources
+
+    labels = [json.loads(line) for line in (demo / "labels.jsonl").read_text().splitlines()]
+    gap = next(label for label in labels if label.get("kind") == "silent_log_source")
+    silent = check_sources()
+    assert len(silent) == 1 and silent[0].startswith(gap["system"].lower())
+    entry = AuditEvent.objects.filter(actor="system:check-log-sources").get()
+    assert entry.detail["silent"] == {silent[0]: [gap["day"]]}
