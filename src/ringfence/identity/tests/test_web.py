@@ -119,6 +119,16 @@ def test_refusals_by_role_and_scope(small_registry: dt.datetime) -> None:
 @pytest.mark.django_db
 def test_office_pages_for_password_change_and_auth_checks(small_registry: dt.datetime) -> None:
     office = _client("office", ["conduct_officer"])
+    manager = _client("manager", ["line_manager"], units=["B100"])
+    for path in ("/identity/", "/identity/reviews/", "/identity/passwords/", "/identity/auth-checks/",
+                 "/identity/runs/", "/identity/auth-checks/CIS/"):  # fmt: skip
+        page = office.get(path)
+        assert page.status_code == 200, path
+        assert 'href="/identity/reviews/"' in page.content.decode()  # the section's navigation
+        assert manager.get(path).status_code == 200, path
+    # Only the office is offered the forms that open campaigns.
+    assert 'name="due_on"' in office.get("/identity/reviews/").content.decode()
+    assert 'name="due_on"' not in manager.get("/identity/reviews/").content.decode()
     response = office.post("/identity/passwords/", {"name": "一斉変更", "starts_on": "2026-10-01",
                                                     "deadline": "2026-10-31", "systems": ["CIS"]})  # fmt: skip
     assert response.status_code == 302
