@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ringfence.audit.models import AuditAction
 from ringfence.audit.services import record
@@ -61,6 +62,14 @@ class PasswordState:
     NO_DATE = "no_date"
 
 
+STATE_LABELS = {
+    PasswordState.CHANGED: gettext_lazy("Changed"),
+    PasswordState.LATE: gettext_lazy("Late"),
+    PasswordState.NOT_CHANGED: gettext_lazy("Not changed"),
+    PasswordState.NO_DATE: gettext_lazy("No date"),
+}
+
+
 @dataclass(frozen=True)
 class AccountCompliance:
     """One account in a password campaign."""
@@ -71,6 +80,11 @@ class AccountCompliance:
     kind: str
     password_changed_at: dt.datetime | None
     state: str
+
+    @property
+    def state_label(self) -> str:
+        """The state in the reader's language."""
+        return str(STATE_LABELS.get(self.state, self.state))
 
 
 @dataclass

@@ -86,6 +86,17 @@ def test_access_review_runs_end_to_end_through_the_web(demo_registry: Path, mail
     assert refused.status_code == 403
     elsewhere.refresh_from_db()
     assert elsewhere.decision == Decision.PENDING
+    # Staff no line manager answers for (affiliate staff have no unit) are the office's to review.
+    unowned = campaign.items.filter(reviewer__isnull=True).first()
+    assert unowned is not None and unowned.subject.employee_number.startswith("A")
+    assert (
+        manager.post(f"/identity/reviews/items/{unowned.pk}/decide/", {"decision": "keep"}).status_code == 403
+    )
+    office.post(
+        f"/identity/reviews/items/{unowned.pk}/decide/", {"decision": "revoke", "reason": "関係会社社員"}
+    )
+    unowned.refresh_from_db()
+    assert unowned.decision == Decision.REVOKE and unowned.decided_by == "office"
     # Auditors read everything and decide nothing.
     auditor = _client("auditor", ["auditor"])
     assert auditor.get(f"/identity/reviews/{campaign.pk}/items/").status_code == 200
@@ -100,7 +111,7 @@ def test_access_review_runs_end_to_end_through_the_web(demo_registry: Path, mail
     rows = {c.unit_code: c for c in dashboard.context["completion"]}
     unit_rows = [rows[code] for code in {keep.unit.code, revoke.unit.code}]
     assert sum(r.decided for r in unit_rows) == 2 and sum(r.revoked for r in unit_rows) == 1
-    assert dashboard.context["decided"] == 2
+    assert dashboard.context["decided"] == 3
     assert dashboard.context["total"] == campaign.items.count()
     assert f'data-unit="{revoke.unit.code}"' in dashboard.content.decode()
     filed = office.get(f"/identity/reviews/{campaign.pk}/?format=pdf")
@@ -114,6 +125,8 @@ def test_access_review_runs_end_to_end_through_the_web(demo_registry: Path, mail
     assert accounts.max_row == campaign.items.count() + 1
     decisions = {row[7] for row in accounts.iter_rows(min_row=2, values_only=True)}
     assert decisions == {"keep", "revoke", "pending"}
+    # Staff without a unit appear as their own row of the dashboard.
+    assert 'data-unit="—"' in dashboard.content.decode()
     # The system owner sees the revocation among their findings.
     system_owner = _client("cis-owner", ["system_owner"], systems=[revoke.system.code])
     listing = system_owner.get(f"/identity/findings/?kind=revocation_requested&system={revoke.system.code}")
