@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ringfence.core.errors import RingfenceError
 from ringfence.logs.sources import SourceDefinition
@@ -50,6 +51,10 @@ class StreamService:
 
     def __init__(self, config: StreamConfig) -> None:
         self.config = config
+        if config.http is None and not (config.syslog_udp or config.syslog_tcp or config.tails):
+            raise RingfenceError(
+                _("nothing to listen on or follow: give --http, --syslog-udp, --syslog-tcp or --tail")
+            )
         for _host, _port, source in [*config.syslog_udp, *config.syslog_tcp]:
             self._definition(source)
         for _path, source in config.tails:
@@ -74,7 +79,10 @@ class StreamService:
         try:
             return self.config.definitions[source]
         except KeyError:
-            raise RingfenceError(f"no source definition with id {source}") from None
+            known = ", ".join(sorted(self.config.definitions)) or "—"
+            raise RingfenceError(
+                _("no source definition with id %(id)s (known: %(known)s)") % {"id": source, "known": known}
+            ) from None
 
     def health(self) -> dict[str, Any]:
         """The state a monitor wants: journal backlog, what was stored, the last flush and error."""
