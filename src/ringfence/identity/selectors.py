@@ -88,11 +88,13 @@ def reviewable_items(access: Access, campaign: CertificationCampaign) -> QuerySe
 
 def may_decide(access: Access, item: CertificationItem) -> bool:
     """Line managers decide for the staff of their units; administrators may stand in, and the
-    conduct-regulation office decides for people no line manager answers for (e.g. affiliate staff)."""
+    conduct-regulation office decides for people no line manager answers for."""
     if AppRole.ADMIN in access.roles:
         return True
-    if item.reviewer_id is None and manages(access):
-        return True
+    if item.reviewer_id is None:
+        # Nobody above the owner answers for them (a unit without a manager, the top manager's own
+        # accounts, staff with no unit): the office decides, so no one reviews their own access.
+        return manages(access)
     return AppRole.LINE_MANAGER in access.roles and item.unit_id in access.scope.unit_ids
 
 
