@@ -15,6 +15,7 @@ def serve(host: str, port: int, threads: int) -> None:
     from ringfence.wsgi import application
 
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     click.echo(f"ringfence serving on http://{host}:{port}/ (Ctrl+C stops)")
     waitress_serve(application, host=host, port=port, threads=threads, ident="ringfence")
 
