@@ -31,8 +31,11 @@ READ_LIMIT = 4 * 1024 * 1024
 FIRST_LINE_LIMIT = 64 * 1024
 
 
-def file_origin(path: Path, handle: IO[bytes]) -> str | None:
-    """The identity of an open file: name, inode and the hash of its first line (None until it has one)."""
+def file_origin(name: str, handle: IO[bytes]) -> str | None:
+    """The identity of an open file: the followed name, inode and hash of its first line (None until it has one).
+
+    ``name`` is the name being followed, not the file's current name: a rotated file keeps its identity.
+    """
     position = handle.tell()
     handle.seek(0)
     first = handle.readline(FIRST_LINE_LIMIT)
@@ -40,7 +43,7 @@ def file_origin(path: Path, handle: IO[bytes]) -> str | None:
     if not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT:
         return None
     inode = os.fstat(handle.fileno()).st_ino
-    return f"tail:{path.name}:{inode}:{hashlib.sha256(first).hexdigest()[:12]}"
+    return f"tail:{name}:{inode}:{hashlib.sha256(first).hexdigest()[:12]}"
 
 
 class Tailer:
@@ -97,7 +100,7 @@ class Tailer:
             handle = self.path.open("rb")
         except FileNotFoundError:
             return False
-        origin = file_origin(self.path, handle)
+        origin = file_origin(self.path.name, handle)
         if origin is None:
             handle.close()
             return False
@@ -131,7 +134,7 @@ class Tailer:
                 continue
             try:
                 with candidate.open("rb") as old:
-                    if file_origin(candidate, old) != checkpoint.path:
+                    if file_origin(self.path.name, old) != checkpoint.path:
                         continue
                     self.handle, self.origin = old, checkpoint.path
                     self.offset, self.line = checkpoint.offset, checkpoint.lines
