@@ -101,3 +101,14 @@ def test_user_command_grants_scope_and_refuses_incomplete_scope(tmp_path):
     refused = run_cli(tmp_path, "user", "mgr1", "--role", "line_manager", "--password", "Kakunin-2026-pass")
     assert refused.returncode != 0
     assert refused.stderr.strip().splitlines()[-1].startswith("ringfence: error:")
+
+
+def test_a_database_behind_the_code_is_refused_with_the_fix(tmp_path):
+    """A data directory created by an older version is not half-used: the command names `ringfence setup`."""
+    db = tmp_path / "ringfence.sqlite3"
+    sqlite3.connect(db).close()  # an empty database: every migration is pending
+    result = run_cli(tmp_path, "asof", "CIS", "u1")
+    assert result.returncode == 2
+    assert "ringfence setup" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cli(tmp_path, "asof", "--help").returncode == 0

@@ -35,6 +35,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class LazyGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Remembered so that asking a subcommand for help never needs a ready database.
+        ctx.meta["asks_help"] = any(arg in ("-h", "--help") for arg in args)
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(SUBCOMMANDS)
 
@@ -67,11 +72,32 @@ def setup_django() -> None:
     help="Directory holding the database, job queue and log lake (env RINGFENCE_DATA_DIR, default ./var).",
 )
 @click.version_option(package_name="ringfence")
-def cli(data_dir: str | None) -> None:
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
     """ringfence — proof that non-public network-business information stays ring-fenced (行為規制)."""
     if data_dir:
         os.environ["RINGFENCE_DATA_DIR"] = data_dir
     setup_django()
+    if ctx.invoked_subcommand not in SELF_MIGRATING and not ctx.meta.get("asks_help"):
+        require_current_schema()
+
+
+# Commands that create or upgrade the database themselves.
+SELF_MIGRATING = frozenset({"setup", "serve", "demo"})
+
+
+def require_current_schema() -> None:
+    """Refuse to run on a database that lacks migrations, with the command that fixes it."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        raise RingfenceError(
+            f"the database in {connection.settings_dict['NAME']} needs {len(pending)} migration(s); "
+            "run `ringfence setup` first"
+        )
 
 
 def main(argv: list[str] | None = None) -> Any:
