@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-SCRATCH = Path(tempfile.mkdtemp(prefix="ringfence-bench-search-"))
+REUSE = sys.argv[sys.argv.index("--reuse") + 1] if "--reuse" in sys.argv else None
+SCRATCH = Path(REUSE) if REUSE else Path(tempfile.mkdtemp(prefix="ringfence-bench-search-"))
 os.environ["RINGFENCE_DATA_DIR"] = str(SCRATCH / "data")
 os.environ.pop("DATABASE_URL", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ringfence.settings")
@@ -68,6 +69,15 @@ def fill(events: int, days: int, systems: tuple[str, ...]) -> dict[str, str]:
     return sample
 
 
+def stored_sample(days: int) -> dict[str, str]:
+    """A stored event from the middle of the range (with ``--reuse``)."""
+    middle = dt.datetime(2026, 9, 1, tzinfo=JST) + dt.timedelta(days=days / 2)
+    page = search_events(EventQuery(middle, middle + dt.timedelta(minutes=10), limit=1))
+    row = page.rows[0]
+    return {"system": row["system"], "account": row["account"], "terminal": row["terminal"],
+            "record_id": row["record_ids"][0], "time": row["time"].isoformat()}  # fmt: skip
+
+
 def timed(label: str, query: EventQuery) -> None:
     times = []
     found = 0
@@ -86,10 +96,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--systems", type=int, default=10)
+    parser.add_argument("--reuse", help="data directory a previous run left: time the queries only")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     systems = tuple(f"SYS{n:02d}" for n in range(args.systems))
-    sample = fill(args.events, args.days, systems)
+    sample = fill(args.events, args.days, systems) if not args.reuse else stored_sample(args.days)
     moment = dt.datetime.fromisoformat(sample["time"])
     day = moment.astimezone(JST).replace(hour=0, minute=0, second=0, microsecond=0)
     whole = (

@@ -291,11 +291,27 @@ def search_events(query: EventQuery, root: Path | None = None) -> EventPage:
         )
     sql = (
         f"SELECT {columns} FROM read_parquet(?, hive_partitioning = false) e {join} "
-        f"WHERE {' AND '.join(clauses)} ORDER BY e.time DESC LIMIT {int(query.limit) + 1}"
+        f"WHERE {' AND '.join(clauses)} ORDER BY e.time DESC LIMIT ?"
     )
-    cursor = con.execute(sql, [[str(root / f.path) for f in files], *params])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    # Newest days first, in windows of 1, 2, 4 … days, until enough rows are found: a common account or
+    # terminal is answered from the last days' files instead of a year's. A JST day's partitions hold
+    # only that day's events, so rows of a window are all newer than those of the next.
+    by_day: dict[dt.date, list[str]] = {}
+    for f in files:
+        by_day.setdefault(f.day, []).append(str(root / f.path))
+    days = sorted(by_day, reverse=True)
+    wanted = int(query.limit) + 1
+    rows: list[dict[str, Any]] = []
+    page.files_read = 0
+    width = 1
+    while days and len(rows) < wanted:
+        window, days = days[:width], days[width:]
+        paths = [path for day in window for path in by_day[day]]
+        page.files_read += len(paths)
+        cursor = con.execute(sql, [paths, *params, wanted - len(rows)])
+        names = [d[0] for d in cursor.description]
+        rows.extend(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+        width *= 2
     page.more = len(rows) > query.limit
     page.rows = rows[: query.limit]
     for row in page.rows:

@@ -83,9 +83,12 @@ def test_search_answers_match_a_full_scan_for_each_filter(demo: Path, loaded: Pa
     narrow = search_events(EventQuery(day, day + dt.timedelta(hours=1), system=sample["system"]), root=loaded)
     assert narrow.files_read == 1
 
-    limited = search_events(EventQuery(begin, end, limit=10), root=loaded)
-    assert len(limited.rows) == 10 and limited.more
-    assert [r["time"] for r in limited.rows] == sorted((r["time"] for r in limited.rows), reverse=True)
+    # The newest first, across several days' windows: the same as the newest of a full scan.
+    for limit in (10, 3000):
+        limited = search_events(EventQuery(begin, end, limit=limit), root=loaded)
+        assert len(limited.rows) == limit and limited.more
+        newest = sorted((e["time"] for e in events if begin <= e["time"] < end), reverse=True)[:limit]
+        assert [r["time"] for r in limited.rows] == newest
 
 
 @pytest.mark.django_db
