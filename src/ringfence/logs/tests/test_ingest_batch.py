@@ -20,7 +20,7 @@ from ringfence.logs.ingest.routing import SourceRouter, load_definitions
 from ringfence.logs.ingest.syslog_intake import split_frames
 from ringfence.logs.lake.query import connect
 
-SAMPLES = Path(__file__).parent / "samples" / "sources"
+SAMPLES = Path(__file__).parents[2] / "demo" / "sources"
 HEADER = "日時,利用者ID,端末名,IPアドレス,操作区分,画面ID,対象ID,件数,結果"
 
 

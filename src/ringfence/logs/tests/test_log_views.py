@@ -24,7 +24,7 @@ from ringfence.logs.lake.query import connect
 from ringfence.logs.selectors import EventQuery, search_events, source_health
 from ringfence.registry.models import AccountVersion
 
-SAMPLES = Path(__file__).parent / "samples" / "sources"
+SAMPLES = Path(__file__).parents[2] / "demo" / "sources"
 PASSWORD = "correct horse battery staple"
 
 

@@ -13,7 +13,7 @@ from ringfence.logs.ingest.routing import load_definitions
 from ringfence.logs.ingest.syslog_intake import split_frames
 from ringfence.logs.ingest.tail import Tailer
 
-SAMPLES = Path(__file__).parent / "samples" / "sources"
+SAMPLES = Path(__file__).parents[2] / "demo" / "sources"
 
 
 def _line(n: int) -> bytes:

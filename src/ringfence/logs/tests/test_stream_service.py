@@ -23,7 +23,7 @@ import pytest
 
 from ringfence.logs.lake.query import connect
 
-SAMPLES = Path(__file__).parent / "samples" / "sources"
+SAMPLES = Path(__file__).parents[2] / "demo" / "sources"
 RINGFENCE = [sys.executable, "-m", "ringfence.cli.main"]
 pytestmark = pytest.mark.slow
 
