@@ -10,6 +10,7 @@ from huey.contrib.djhuey import db_periodic_task
 from ringfence.audit.models import AuditAction
 from ringfence.audit.services import record
 
+from .lake.nightly import compact_small_files
 from .selectors import source_health
 
 logger = logging.getLogger(__name__)
@@ -35,3 +36,9 @@ def check_sources() -> list[str]:
 @db_periodic_task(crontab(hour="22", minute="30"))
 def daily_source_check() -> None:
     check_sources()
+
+
+# 19:00 UTC is 04:00 JST: after the day's streaming files are complete, before the source check.
+@db_periodic_task(crontab(hour="19", minute="0"))
+def nightly_lake_compaction() -> None:
+    compact_small_files()
