@@ -16,7 +16,7 @@ from rich.progress import TaskID
 
 from ringfence.core.errors import RingfenceError
 
-OWNED_ENTRIES = {"registry", "logs", "labels.jsonl", "demo.json", "logins.json"}
+OWNED_ENTRIES = {"registry", "logs", "sources", "labels.jsonl", "demo.json", "logins.json"}
 
 
 def _week_start(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -39,7 +39,7 @@ def _prepare(out: Path, force: bool) -> None:
                 _("%(out)s holds other files (%(names)s); use an empty folder or --force")
                 % {"out": out, "names": ", ".join(sorted(foreign)[:3])}
             )
-        for name in ("registry", "logs"):
+        for name in ("registry", "logs", "sources"):
             if (out / name).is_dir():
                 shutil.rmtree(out / name)
 
@@ -53,10 +53,18 @@ def _prepare(out: Path, force: bool) -> None:
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default <data dir>/demo)."
 )
 @click.option("--no-serve", is_flag=True, help="Write and load only; do not create logins or serve.")
+@click.option("--no-ingest", is_flag=True, help="Do not ingest the week of logs into the lake.")
 @click.option("--force", is_flag=True, help="Rebuild even if the folder already holds this demo.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port of the UI on 127.0.0.1.")
 def demo(
-    seed: int, size: str, week_start: dt.date | None, out: Path | None, no_serve: bool, force: bool, port: int
+    seed: int,
+    size: str,
+    week_start: dt.date | None,
+    out: Path | None,
+    no_serve: bool,
+    no_ingest: bool,
+    force: bool,
+    port: int,
 ) -> None:
     """Build a believable T&D utility (registry, one week of logs, labelled violations), load it, serve it."""
     from ringfence.cli.progress import progress
@@ -114,6 +122,8 @@ def demo(
         tables_loaded = ", ".join(f"{t['table']} {t['rows']}" for t in loaded)
         click.echo(_("registry loaded: %(tables)s") % {"tables": tables_loaded})
         timings["loaded"] = time.monotonic() - load_started
+    if not no_ingest:
+        timings["ingested"] = _ingest(out)
     timings["total"] = time.monotonic() - started
     _print_summary(out, summary, timings)
     if no_serve:
@@ -125,6 +135,49 @@ def demo(
     from ringfence.cli.serve_cmd import serve
 
     click.get_current_context().invoke(serve, host="127.0.0.1", port=port, threads=8)
+
+
+def _ingest(out: Path) -> float:
+    """Ingest ``out/logs`` into the lake with a progress bar, print the summary; returns the seconds taken.
+
+    The definitions are also copied to ``<data dir>/sources``, the default of ``ringfence ingest``, so later
+    runs by hand find them.
+    """
+    from ringfence.cli.progress import progress
+    from ringfence.demo.ingest import ingest_demo_logs, write_source_definitions
+
+    sources = out / "sources"
+    write_source_definitions(sources)  # a demo folder written before the definitions were shipped has none
+    write_source_definitions(Path(settings.DATA_DIR) / "sources")
+    with progress() as bar:
+        task = bar.add_task(_("ingest logs"), total=None)
+        summary = ingest_demo_logs(
+            out / "logs", sources, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    totals = summary.totals
+    click.echo(
+        _(
+            "logs ingested: %(files)d files (%(unchanged)d unchanged), read %(read)s, stored %(stored)s, "
+            "duplicate %(duplicates)s, quarantined %(quarantined)s"
+        )
+        % {
+            "files": summary.files,
+            "unchanged": summary.files_unchanged,
+            "read": f"{totals.read:,}",
+            "stored": f"{totals.stored:,}",
+            "duplicates": f"{totals.duplicates:,}",
+            "quarantined": f"{totals.quarantined:,}",
+        }
+    )
+    for note in summary.notes:
+        click.echo(_("note: %(note)s") % {"note": note}, err=True)
+    if totals.quarantined:
+        click.echo(
+            _("%(count)s lines quarantined: see the sources page or the quarantine list")
+            % {"count": f"{totals.quarantined:,}"},
+            err=True,
+        )
+    return summary.seconds
 
 
 def _print_summary(out: Path, summary: dict[str, object], timings: dict[str, float]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from .build import build_world, rng_for
 from .calendar import week_days
+from .ingest import write_source_definitions
 from .logs.events import Event
 from .logs.formats import FORMATS, file_name, jst_date, renderer
 from .logs.sources import describe
@@ -73,7 +74,10 @@ def generate_demo(
     week_start: dt.date | None = None,
     progress: Progress = _quiet,
 ) -> DemoSummary:
-    """Write the demo utility under ``out``: ``registry/``, ``logs/``, ``labels.jsonl`` and ``demo.json``.
+    """Write the demo utility under ``out``: ``registry/``, ``logs/``, ``sources/``, labels and manifest.
+
+    ``sources/`` holds the log-source definitions that read ``logs/`` (``ringfence ingest DIR/logs
+    --sources-dir DIR/sources``), so the folder is self-contained.
 
     The same seed, size and week give byte-identical files.
     """
@@ -100,6 +104,7 @@ def generate_demo(
     (out / "logs" / "sources.json").write_text(
         json.dumps(sources, ensure_ascii=False, indent=2) + "\n", "utf-8"
     )
+    write_source_definitions(out / "sources")
 
     summary = DemoSummary(
         seed=seed,
