@@ -30,14 +30,19 @@ class Perm(models.TextChoices):
     ADMIN_SITE = "admin.site", _("Use the administration site")
     LOGS_VIEW = "logs.view", _("See log sources and their health")
     EVENTS_SEARCH = "events.search", _("Search access events (personal data)")
+    SOURCES_MANAGE = "sources.manage", _("Create and change log-source definitions")
 
 
 _READ_ALL = {Perm.REGISTRY_VIEW, Perm.PEOPLE_VIEW, Perm.ACCOUNTS_VIEW, Perm.TERMINALS_VIEW}
 _LOGS = {Perm.LOGS_VIEW, Perm.EVENTS_SEARCH}  # monitoring and its oversight: analyst, officer, auditor, admin
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    AppRole.ADMIN: frozenset({*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.ADMIN_SITE}),
-    AppRole.CONDUCT_OFFICER: frozenset({*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
+    AppRole.ADMIN: frozenset(
+        {*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.ADMIN_SITE, Perm.SOURCES_MANAGE}
+    ),
+    AppRole.CONDUCT_OFFICER: frozenset(
+        {*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.SOURCES_MANAGE}
+    ),
     AppRole.ANALYST: frozenset({*_READ_ALL, *_LOGS}),
     AppRole.LINE_MANAGER: frozenset(_READ_ALL),
     AppRole.AUDITOR: frozenset({*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),

@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "lake": ("ringfence.cli.lake_cmd", "lake", "Log lake: purge past retention, compact, recover."),
     "ingest": ("ringfence.cli.ingest_cmd", "ingest", "Ingest log files and folders into the log lake."),
     "stream": ("ringfence.cli.ingest_cmd", "stream", "Live log intake: HTTP, syslog, file tailing."),
+    "sources": ("ringfence.cli.sources_cmd", "sources", "Log-source definitions: import/export TOML files."),
 }
 
 

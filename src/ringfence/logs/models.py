@@ -65,3 +65,4 @@ class LakeRetention(models.Model):
 
 
 from ringfence.logs.ingest.models import FileCheckpoint, QuarantinedLine, SourceTally, StreamToken  # noqa: E402,F401
+from ringfence.logs.definitions.models import StoredSource, StoredSourceVersion  # noqa: E402,F401

@@ -34,6 +34,31 @@ def load_definitions(sources_dir: Path | None) -> dict[str, SourceDefinition]:
     return load_sources(sources_dir)
 
 
+def ingest_definitions(sources_dir: Path | None, *, explicit: bool) -> dict[str, SourceDefinition]:
+    """The definitions ingest uses: the enabled stored ones plus the files of ``sources_dir``.
+
+    One rule for an id that is both stored and a file: when the folder was named explicitly
+    (``--sources-dir``) the file wins, for that run only; when it is the default folder the clash is an
+    error naming both, so a forgotten file can never silently override what the UI shows.
+    """
+    from ..definitions.models import StoredSource
+    from ..definitions.selectors import stored_definitions
+
+    files = load_definitions(sources_dir)
+    stored = stored_definitions()
+    if not explicit:
+        clashes = StoredSource.objects.filter(source_id__in=list(files)).order_by("source_id")
+        problems = [
+            InputProblem(sources_dir or "", None, "id",
+                         _("%(id)s is also a stored definition (the sources page); import the file with "
+                           "`ringfence sources import` or remove it") % {"id": s.source_id})
+            for s in clashes
+        ]  # fmt: skip
+        if problems:
+            raise BadInput(_("file and stored definitions share ids"), problems)
+    return {**stored, **files}
+
+
 def read_sources_json(path: Path) -> list[dict[str, Any]]:
     """The system entries of a ``sources.json``; ``BadInput`` naming the file when it cannot be used."""
     try:
