@@ -41,9 +41,9 @@ def ingest(paths: tuple[Path, ...], source_id: str | None, sources_dir: str | No
     given. A re-run adds no duplicates; lines that cannot be parsed are quarantined and counted.
     """
     from ringfence.logs.ingest.batch import BatchIngest
-    from ringfence.logs.ingest.routing import SourceRouter, load_definitions
+    from ringfence.logs.ingest.routing import SourceRouter, ingest_definitions
 
-    router = SourceRouter(load_definitions(_sources_dir(sources_dir)), source_id)
+    router = SourceRouter(ingest_definitions(_sources_dir(sources_dir), explicit=bool(sources_dir)), source_id)
     with progress() as bar:
         job = BatchIngest(router, flush_events=flush_events, workers=workers)
         planned = job.plan(paths)
@@ -113,10 +113,10 @@ def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], 
     import signal
     import threading
 
-    from ringfence.logs.ingest.routing import load_definitions
+    from ringfence.logs.ingest.routing import ingest_definitions
     from ringfence.logs.ingest.service import StreamConfig, StreamService
 
-    definitions = load_definitions(_sources_dir(sources_dir))
+    definitions = ingest_definitions(_sources_dir(sources_dir), explicit=bool(sources_dir))
     tail_specs: list[tuple[Path, str]] = []
     for spec in tails:
         path, sep, source = spec.rpartition("=")
