@@ -14,6 +14,9 @@ from ringfence.authz.services import access_for
 
 register = template.Library()
 
+# (URL name, label, permission). The permission is the one the page's view declares (a test holds them
+# equal), so each role is offered exactly the pages it may open. The log pages come as two entries: the
+# health of the sources (everyone who watches the feeds) and the event search (personal data).
 NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("web:home", _("Home"), Perm.REGISTRY_VIEW),
     ("registry:people", _("People"), Perm.PEOPLE_VIEW),
@@ -22,9 +25,33 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("registry:accounts", _("Accounts"), Perm.ACCOUNTS_VIEW),
     ("registry:terminals", _("Terminals"), Perm.TERMINALS_VIEW),
     ("identity:home", _("ID governance"), Perm.ACCOUNTS_VIEW),
-    ("logs:sources", _("Access logs"), Perm.LOGS_VIEW),
+    ("logs:sources", _("Log sources"), Perm.LOGS_VIEW),
+    ("logs:search", _("Event search"), Perm.EVENTS_SEARCH),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
+
+# Detail pages of the registry belong to the list they were opened from.
+NAV_PARENTS: dict[str, str] = {
+    "registry:person": "registry:people",
+    "registry:system": "registry:systems",
+}
+
+# Namespaces whose pages are separate entries; any other namespace's pages (identity's findings, the
+# quarantined lines of the log sources, ...) belong to that namespace's first entry.
+_FLAT_NAMESPACES = ("web", "registry")
+
+
+def nav_current(view_name: str) -> str | None:
+    """The URL name of the navigation entry that ``view_name`` belongs to, or None."""
+    names = [name for name, _label, _permission in NAV_ITEMS]
+    if view_name in names:
+        return view_name
+    if view_name in NAV_PARENTS:
+        return NAV_PARENTS[view_name]
+    namespace = view_name.split(":", 1)[0] if ":" in view_name else ""
+    if not namespace or namespace in _FLAT_NAMESPACES:
+        return None
+    return next((name for name in names if name.split(":", 1)[0] == namespace), None)
 
 
 @register.simple_tag(takes_context=True)
@@ -34,9 +61,8 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
     if request is None or not request.user.is_authenticated:
         return []
     access = access_for(request)
-    current = request.resolver_match.view_name if request.resolver_match else ""
+    current = nav_current(request.resolver_match.view_name if request.resolver_match else "")
     items = []
-    current_namespace = current.split(":", 1)[0] if ":" in current else ""
     for name, label, permission in NAV_ITEMS:
         if not access.can(permission):
             continue
@@ -44,9 +70,7 @@ def nav_items(context: template.Context) -> list[dict[str, Any]]:
             url = reverse(name)
         except NoReverseMatch:
             continue  # a part not installed in this deployment
-        namespace = name.split(":")[0]
-        is_current = name == current or (namespace == current_namespace and namespace not in ("web", "registry"))
-        items.append({"url": url, "label": label, "current": is_current})
+        items.append({"name": name, "url": url, "label": label, "current": name == current})
     return items
 
 

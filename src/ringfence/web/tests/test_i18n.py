@@ -42,3 +42,20 @@ def test_login_page_is_japanese_then_english_on_request(client, compiled_catalog
     english = client.get("/accounts/login/").content.decode()
     assert 'lang="en"' in english
     assert "Log in to ringfence" in english
+
+
+@pytest.mark.django_db
+def test_navigation_speaks_japanese(client, settings, tmp_path, compiled_catalogue):
+    from ringfence.authz.tests.world import build_logins, build_world
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.DATA_DIR = tmp_path
+    settings.LAKE_DIR = tmp_path / "lake"
+    build_world()
+    client.force_login(build_logins()["analyst"])
+    body = client.get("/logs/quarantine/").content.decode()
+    nav = body[body.index('<nav class="main"') : body.index("</nav>")]
+    for label in ("人員", "ID管理", "ログソース", "イベント検索"):
+        assert f">{label}</a>" in nav, label
+    assert 'href="/logs/sources/" aria-current="page">ログソース</a>' in nav
+    assert "監査証跡" not in nav  # the analyst may not open the audit trail
