@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from ringfence.core.errors import BadInput, InputProblem, RingfenceError
 
-from ..sources import SourceDefinition, load_sources
+from ..sources import SourceDefinition, load_source, load_sources
 
 SOURCES_JSON = "sources.json"
 
@@ -42,20 +42,20 @@ def ingest_definitions(sources_dir: Path | None, *, explicit: bool) -> dict[str,
     error naming both, so a forgotten file can never silently override what the UI shows.
     """
     from ..definitions.models import StoredSource
-    from ..definitions.selectors import stored_definitions
+    from ..definitions.selectors import stored_definitions, stored_label
 
     files = load_definitions(sources_dir)
     stored = stored_definitions()
-    if not explicit:
-        clashes = StoredSource.objects.filter(source_id__in=list(files)).order_by("source_id")
+    clashes = list(StoredSource.objects.filter(source_id__in=list(files)).order_by("source_id"))
+    if clashes and not explicit and sources_dir is not None:
+        path_of = {load_source(path).id: path for path in sorted(sources_dir.glob("*.toml"))}
         problems = [
-            InputProblem(sources_dir or "", None, "id",
-                         _("%(id)s is also a stored definition (the sources page); import the file with "
-                           "`ringfence sources import` or remove it") % {"id": s.source_id})
+            InputProblem(path_of.get(s.source_id, sources_dir), None, "id",
+                         _("%(id)s is also %(stored)s; import the file with `ringfence sources import` or "
+                           "remove it") % {"id": s.source_id, "stored": stored_label(s)})
             for s in clashes
         ]  # fmt: skip
-        if problems:
-            raise BadInput(_("file and stored definitions share ids"), problems)
+        raise BadInput(_("file and stored definitions share ids"), problems)
     return {**stored, **files}
 
 
