@@ -15,7 +15,7 @@ from django.utils import translation
 from ringfence.logs.parsers import ParseContext, Quarantined, iter_lines, parse_file, parse_lines
 from ringfence.logs.sources import SourceDefinition, load_source
 
-SOURCES = Path(__file__).parent / "sources"
+SOURCES = Path(__file__).parents[3] / "demo" / "sources"  # shipped with the demo
 REFERENCE = dt.datetime(2026, 10, 20, tzinfo=dt.UTC)
 INGESTED = dt.datetime(2026, 10, 21, 3, 0, tzinfo=dt.UTC)
 
