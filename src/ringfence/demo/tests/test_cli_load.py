@@ -20,13 +20,15 @@ def _labels(out: Path) -> dict[str, dict]:
 
 
 @pytest.mark.django_db
-def test_demo_no_serve_writes_and_loads_the_registry(tmp_path: Path) -> None:
+def test_demo_no_serve_writes_and_loads_the_registry(settings, tmp_path: Path) -> None:
     from ringfence.registry.models import Account, InformationSystem, Person, Terminal
     from ringfence.registry.selectors.asof import account_owner_at, person_at, terminal_at, zone_of_ip
 
+    settings.DATA_DIR = tmp_path / "data"  # never the developer's own data directory and lake
+    settings.LAKE_DIR = tmp_path / "data" / "lake"
     out = tmp_path / "demo"
     result = CliRunner().invoke(
-        cli, ["demo", "--no-serve", "--out", str(out), "--size", "small", "--seed", "3"]
+        cli, ["demo", "--no-serve", "--no-ingest", "--out", str(out), "--size", "small", "--seed", "3"]
     )
     if result.exc_info and result.exit_code:
         import traceback
@@ -83,7 +85,7 @@ def test_demo_no_serve_writes_and_loads_the_registry(tmp_path: Path) -> None:
     imports = AuditEvent.objects.filter(action="import").count()
     assert imports >= 14
     again = CliRunner().invoke(
-        cli, ["demo", "--no-serve", "--out", str(out), "--size", "small", "--seed", "3"]
+        cli, ["demo", "--no-serve", "--no-ingest", "--out", str(out), "--size", "small", "--seed", "3"]
     )
     assert again.exit_code == 0, again.output
     assert (out / "demo.json").stat().st_mtime_ns == written
@@ -136,6 +138,9 @@ def test_demo_serves_the_ui_on_a_real_socket(tmp_path: Path) -> None:
         assert all(name in text for name in ("demo-admin", "demo-manager", "demo-reviewer"))
         assert re.search(r"Demo-[A-Za-z0-9_-]{16}", text), text
         assert (tmp_path / "data" / "demo" / "labels.jsonl").is_file()
+        # the week was ingested before serving, so the event search is not empty
+        assert any((tmp_path / "data" / "lake" / "events").rglob("*.parquet"))
+        assert (tmp_path / "data" / "sources" / "jsonl.toml").is_file()
         for _ in range(50):
             try:
                 with urllib.request.urlopen(
