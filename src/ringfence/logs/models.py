@@ -64,5 +64,5 @@ class LakeRetention(models.Model):
         return f"{self.system}: {self.years}"
 
 
-from ringfence.logs.ingest.models import FileCheckpoint, QuarantinedLine, SourceTally, StreamToken  # noqa: E402,F401
 from ringfence.logs.definitions.models import StoredSource, StoredSourceVersion  # noqa: E402,F401
+from ringfence.logs.ingest.models import FileCheckpoint, QuarantinedLine, SourceTally, StreamToken  # noqa: E402,F401
