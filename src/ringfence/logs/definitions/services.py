@@ -29,6 +29,8 @@ from ..sources import SourceDefinition
 from .models import StoredSource, StoredSourceVersion
 
 AUDIT_TARGET = "log_source_definition"
+# Ids the pages use as path words (/logs/definitions/new/, …/upload/): a source cannot be called so.
+RESERVED_IDS = frozenset({"new", "upload"})
 MAX_PREVIEW_LINES = 200
 
 
@@ -76,6 +78,15 @@ def save_definition(
     event ID already in the lake. Text identical to the current version adds no version.
     """
     definition = parse_definition_text(text, file=file)
+    if definition.id in RESERVED_IDS:
+        raise BadInput(
+            _("this id is reserved"),
+            [
+                InputProblem(
+                    file, None, "id", _("%(id)s is reserved; choose another id") % {"id": definition.id}
+                )
+            ],
+        )
     if expect_id is not None and definition.id != expect_id:
         raise BadInput(
             _("a definition cannot be renamed"),

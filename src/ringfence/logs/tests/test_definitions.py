@@ -147,6 +147,8 @@ def test_an_edit_adds_a_version_with_a_diff_and_never_renames(client: Client) ->
         and f'<td class="mono">id</td><td>{reason}</td>' in renamed.content.decode()
     )
     assert not StoredSource.objects.filter(source_id="cis-2").exists()
+    reserved = _save(client, CIS.replace("cis-access", "new"))
+    assert reserved.status_code == 200 and not StoredSource.objects.filter(source_id="new").exists()
     old = client.get(reverse("logs:definition_download", args=["cis-access"]) + "?version=1")
     assert old.content.decode() == CIS and 'filename="cis-access.toml"' in old["Content-Disposition"]
 
