@@ -16,7 +16,9 @@ register = template.Library()
 
 # (URL name, label, permission). The permission is the one the page's view declares (a test holds them
 # equal), so each role is offered exactly the pages it may open. The log pages come as two entries: the
-# health of the sources (everyone who watches the feeds) and the event search (personal data).
+# health of the sources (everyone who watches the feeds) and the event search (personal data); the
+# quarantine and definition pages sit under the first. A third top-level entry would wrap the header
+# at 1280 px.
 NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("web:home", _("Home"), Perm.REGISTRY_VIEW),
     ("registry:people", _("People"), Perm.PEOPLE_VIEW),

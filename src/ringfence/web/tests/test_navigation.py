@@ -78,6 +78,7 @@ def test_log_entries_follow_the_roles(client: Any, world: dict[str, Any]) -> Non
     [
         ("/logs/sources/", "logs:sources"),
         ("/logs/quarantine/", "logs:sources"),
+        ("/logs/definitions/", "logs:sources"),
         ("/logs/events/", "logs:search"),
         ("/registry/people/", "registry:people"),
         ("/registry/people/E001/", "registry:people"),
