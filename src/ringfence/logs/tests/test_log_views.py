@@ -151,6 +151,7 @@ def test_pages_require_their_permission_and_searches_are_audited(
     client.login(username="analyst1", password=PASSWORD)
     page = client.get(reverse("logs:sources"))
     assert page.status_code == 200 and "TAKUSO" in page.content.decode()
+    assert reverse("logs:definitions") in page.content.decode()  # the definitions are reachable from here
     api = client.get(reverse("logs:api_health")).json()
     assert len(api["sources"]) == 23 and api["silent"]
 
