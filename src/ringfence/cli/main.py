@@ -17,7 +17,7 @@ from ringfence.core.errors import BadInput, RingfenceError
 
 # name -> (module, attribute, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("ringfence.cli.demo_cmd", "demo", "Build the demo utility (registry, logs, labels) and serve it."),
+    "demo": ("ringfence.cli.demo_cmd", "demo", "Build the demo utility (registry, logs, labels), ingest its week, serve it."),
     "import": ("ringfence.cli.import_cmd", "import_", "Import a registry table from CSV or Excel."),
     "export": ("ringfence.cli.export_cmd", "export", "Export registry tables (CSV, Excel, Parquet for DuckDB)."),
     "serve": ("ringfence.cli.serve_cmd", "serve", "Serve the web UI."),
