@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "ringfence.registry",
     "ringfence.logs",
     "ringfence.identity",
+    "ringfence.detection",
+    "ringfence.alerts",
+    "ringfence.analysis",
     "ringfence.web",
 ]
 

@@ -11,5 +11,8 @@ urlpatterns = [
     path("audit/", include("ringfence.audit.urls")),
     path("logs/", include("ringfence.logs.urls")),
     path("identity/", include("ringfence.identity.urls")),
+    path("detection/", include("ringfence.detection.urls")),
+    path("alerts/", include("ringfence.alerts.urls")),
+    path("analysis/", include("ringfence.analysis.urls")),
     path("", include("ringfence.web.urls")),
 ]

@@ -31,23 +31,56 @@ class Perm(models.TextChoices):
     LOGS_VIEW = "logs.view", _("See log sources and their health")
     EVENTS_SEARCH = "events.search", _("Search access events (personal data)")
     SOURCES_MANAGE = "sources.manage", _("Create and change log-source definitions")
+    ALERTS_VIEW = "alerts.view", _("See detection alerts and their evidence (personal data)")
+    ALERTS_TRIAGE = "alerts.triage", _("Assign, investigate and close alerts; manage suppressions")
+    RULES_VIEW = "rules.view", _("See detection rules")
+    RULES_MANAGE = "rules.manage", _("Enable, disable and tune detection rules; manage notifications")
+    ANALYSIS_VIEW = "analysis.view", _("See periodic analysis campaigns and their reports")
+    ANALYSIS_MANAGE = "analysis.manage", _("Create and run analysis campaigns; record findings")
+    ANALYSIS_REVIEW = "analysis.review", _("Sign a system's analysis as reviewer")
+    ANALYSIS_APPROVE = "analysis.approve", _("Approve and freeze an analysis campaign")
 
 
 _READ_ALL = {Perm.REGISTRY_VIEW, Perm.PEOPLE_VIEW, Perm.ACCOUNTS_VIEW, Perm.TERMINALS_VIEW}
 _LOGS = {Perm.LOGS_VIEW, Perm.EVENTS_SEARCH}  # monitoring and its oversight: analyst, officer, auditor, admin
+_DETECTION_READ = {Perm.ALERTS_VIEW, Perm.RULES_VIEW, Perm.ANALYSIS_VIEW}
+_DETECTION_WORK = {Perm.ALERTS_TRIAGE, Perm.ANALYSIS_MANAGE, Perm.ANALYSIS_REVIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     AppRole.ADMIN: frozenset(
-        {*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.ADMIN_SITE, Perm.SOURCES_MANAGE}
+        {
+            *_READ_ALL,
+            *_LOGS,
+            *_DETECTION_READ,
+            *_DETECTION_WORK,
+            Perm.AUDIT_VIEW,
+            Perm.AUDIT_EXPORT,
+            Perm.ADMIN_SITE,
+            Perm.SOURCES_MANAGE,
+            Perm.RULES_MANAGE,
+            Perm.ANALYSIS_APPROVE,
+        }
     ),
     AppRole.CONDUCT_OFFICER: frozenset(
-        {*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.SOURCES_MANAGE}
+        {
+            *_READ_ALL,
+            *_LOGS,
+            *_DETECTION_READ,
+            *_DETECTION_WORK,
+            Perm.AUDIT_VIEW,
+            Perm.AUDIT_EXPORT,
+            Perm.SOURCES_MANAGE,
+            Perm.RULES_MANAGE,
+            Perm.ANALYSIS_APPROVE,
+        }
     ),
-    AppRole.ANALYST: frozenset({*_READ_ALL, *_LOGS}),
+    AppRole.ANALYST: frozenset({*_READ_ALL, *_LOGS, *_DETECTION_READ, *_DETECTION_WORK, Perm.RULES_MANAGE}),
     AppRole.LINE_MANAGER: frozenset(_READ_ALL),
-    AppRole.AUDITOR: frozenset({*_READ_ALL, *_LOGS, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
-    AppRole.SYSTEM_OWNER: frozenset({Perm.REGISTRY_VIEW, Perm.ACCOUNTS_VIEW}),
-    AppRole.EXTERNAL_REVIEWER: frozenset(_READ_ALL),
+    AppRole.AUDITOR: frozenset({*_READ_ALL, *_LOGS, *_DETECTION_READ, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}),
+    AppRole.SYSTEM_OWNER: frozenset(
+        {Perm.REGISTRY_VIEW, Perm.ACCOUNTS_VIEW, Perm.ANALYSIS_VIEW, Perm.ANALYSIS_REVIEW}
+    ),
+    AppRole.EXTERNAL_REVIEWER: frozenset({*_READ_ALL, Perm.ANALYSIS_VIEW}),
 }
 
 # Roles whose registry scope is everything; the others see only the units or systems they are given.

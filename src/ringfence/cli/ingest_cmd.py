@@ -43,7 +43,9 @@ def ingest(paths: tuple[Path, ...], source_id: str | None, sources_dir: str | No
     from ringfence.logs.ingest.batch import BatchIngest
     from ringfence.logs.ingest.routing import SourceRouter, ingest_definitions
 
-    router = SourceRouter(ingest_definitions(_sources_dir(sources_dir), explicit=bool(sources_dir)), source_id)
+    router = SourceRouter(
+        ingest_definitions(_sources_dir(sources_dir), explicit=bool(sources_dir)), source_id
+    )
     with progress() as bar:
         job = BatchIngest(router, flush_events=flush_events, workers=workers)
         planned = job.plan(paths)

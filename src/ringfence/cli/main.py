@@ -17,21 +17,63 @@ from ringfence.core.errors import BadInput, RingfenceError
 
 # name -> (module, attribute, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("ringfence.cli.demo_cmd", "demo", "Build the demo utility (registry, logs, labels), ingest its week, serve it."),
+    "demo": (
+        "ringfence.cli.demo_cmd",
+        "demo",
+        "Build the demo utility (registry, logs, labels), ingest its week, serve it.",
+    ),
     "import": ("ringfence.cli.import_cmd", "import_", "Import a registry table from CSV or Excel."),
-    "export": ("ringfence.cli.export_cmd", "export", "Export registry tables (CSV, Excel, Parquet for DuckDB)."),
+    "export": (
+        "ringfence.cli.export_cmd",
+        "export",
+        "Export registry tables (CSV, Excel, Parquet for DuckDB).",
+    ),
     "serve": ("ringfence.cli.serve_cmd", "serve", "Serve the web UI."),
     "worker": ("ringfence.cli.serve_cmd", "worker", "Run the background job worker (Huey)."),
     "setup": ("ringfence.cli.setup_cmd", "setup", "Create or upgrade the database."),
     "user": ("ringfence.cli.setup_cmd", "user", "Create a login with a role."),
     "asof": ("ringfence.cli.asof_cmd", "asof", "Who owned an account of a system at a moment."),
-    "reconcile": ("ringfence.cli.identity_cmd", "reconcile_cmd", "Reconcile accounts against HR; findings as JSON/CSV."),
-    "campaign": ("ringfence.cli.identity_cmd", "campaign", "Access reviews and company-wide password changes."),
+    "reconcile": (
+        "ringfence.cli.identity_cmd",
+        "reconcile_cmd",
+        "Reconcile accounts against HR; findings as JSON/CSV.",
+    ),
+    "campaign": (
+        "ringfence.cli.identity_cmd",
+        "campaign",
+        "Access reviews and company-wide password changes.",
+    ),
     "verify": ("ringfence.cli.lake_cmd", "verify", "Check that the log lake is complete and unaltered."),
     "lake": ("ringfence.cli.lake_cmd", "lake", "Log lake: purge past retention, compact, recover."),
     "ingest": ("ringfence.cli.ingest_cmd", "ingest", "Ingest log files and folders into the log lake."),
     "stream": ("ringfence.cli.ingest_cmd", "stream", "Live log intake: HTTP, syslog, file tailing."),
     "sources": ("ringfence.cli.sources_cmd", "sources", "Log-source definitions: import/export TOML files."),
+    "analyze": (
+        "ringfence.cli.analyze_cmd",
+        "analyze",
+        "Run the detection rules over a period of the lake; alerts as JSON/CSV.",
+    ),
+    "score": (
+        "ringfence.cli.analyze_cmd",
+        "score",
+        "Score a period's alerts against a labels file (recall, precision).",
+    ),
+    "rules": (
+        "ringfence.cli.rules_cmd",
+        "rules",
+        "Detection rules: list, validate, test against sample events.",
+    ),
+    "monitor": (
+        "ringfence.cli.monitor_cmd",
+        "monitor",
+        "Continuous monitoring: evaluate the rules as events arrive.",
+    ),
+    "alerts": ("ringfence.cli.alerts_cmd", "alerts", "Alerts: list, notify, suppressions."),
+    "report": (
+        "ringfence.cli.report_cmd",
+        "report",
+        "Periodic analysis campaigns: create, run, export reports.",
+    ),
 }
 
 
@@ -65,7 +107,9 @@ def setup_django() -> None:
     django.setup()
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),

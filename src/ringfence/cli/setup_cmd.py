@@ -19,7 +19,9 @@ def setup() -> None:
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, help="Role code; repeat for several.")
 @click.option("--unit", "units", multiple=True, help="Unit code a line manager is scoped to; repeatable.")
-@click.option("--system", "systems", multiple=True, help="System code a system owner is scoped to; repeatable.")
+@click.option(
+    "--system", "systems", multiple=True, help="System code a system owner is scoped to; repeatable."
+)
 @click.option(
     "--valid-until",
     type=click.DateTime(formats=["%Y-%m-%d"]),

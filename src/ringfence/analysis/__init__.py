@@ -1,0 +1,1 @@
+"""Periodic access-log analysis campaigns and go-live verification, with signed, frozen reports."""
