@@ -1,0 +1,178 @@
+"""Evaluating a rule set over a relation of enriched events: one scan for all detections.
+
+Every detection becomes one BOOLEAN column (``m_<id>``) of a single SELECT over the relation, filtered to
+the rows where any of them is true, and materialised once as ``rf_matches`` — a small fraction of the
+events. Alerting detections read their rows from it; every correlation's window query runs over it too
+(it only needs the rows its base rules matched). So the events are read once, whatever the number of rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from .loader import RuleSet
+
+MATCHES = "rf_matches"
+# Columns every evaluated row carries (contract C5), then the rules' entity fields.
+BASE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("event_id", "VARCHAR"),
+    ("time", "TIMESTAMPTZ"),
+    ("system", "VARCHAR"),
+    ("account", "VARCHAR"),
+    ("owner", "VARCHAR"),
+    ("terminal_tag", "VARCHAR"),
+    ("src_host", "VARCHAR"),
+    ("src_ip", "VARCHAR"),
+)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The rows found, and how many events the one scan kept (matched by at least one detection)."""
+
+    rows: pa.Table
+    matched_events: int
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def relation_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return list(con.sql(f"SELECT * FROM {relation} LIMIT 0").columns)
+
+
+def entity_columns(ruleset: RuleSet) -> list[str]:
+    """The entity fields of the alerting rules that are not already base columns, in a stable order."""
+    base = {name for name, _ in BASE_COLUMNS}
+    extra: list[str] = []
+    for rule_id in sorted(ruleset.alerting):
+        for name in ruleset.meta[rule_id].entity_fields:
+            if name not in base and name not in extra:
+                extra.append(name)
+    return extra
+
+
+def _output_columns(available: set[str], entity: Sequence[str], prefix: str) -> str:
+    parts = []
+    for name, sql_type in BASE_COLUMNS:
+        if name in available:
+            parts.append(
+                f"{prefix}{quote(name)}"
+                if sql_type != "VARCHAR"
+                else f"CAST({prefix}{quote(name)} AS VARCHAR)"
+            )
+        else:
+            parts.append(f"CAST(NULL AS {sql_type})")
+        parts[-1] += f" AS {quote(name)}"
+    for name in entity:
+        value = f"CAST({prefix}{quote(name)} AS VARCHAR)" if name in available else "CAST(NULL AS VARCHAR)"
+        parts.append(f"{value} AS {quote(name)}")
+    return ", ".join(parts)
+
+
+def empty_rows(ruleset: RuleSet) -> pa.Table:
+    fields = [pa.field("rule_id", pa.string())]
+    types = {"VARCHAR": pa.string(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC")}
+    fields += [pa.field(name, types[t]) for name, t in BASE_COLUMNS]
+    fields += [
+        pa.field("corr_value", pa.float64()),
+        pa.field("corr_window_start", pa.timestamp("us", tz="UTC")),
+    ]
+    fields += [pa.field(name, pa.string()) for name in entity_columns(ruleset)]
+    return pa.schema(fields).empty_table()
+
+
+def evaluate_detailed(
+    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, relation: str = "enriched", *, keep: bool = False
+) -> Evaluation:
+    """Evaluate every active rule of ``ruleset`` over ``relation``; see ``evaluate``.
+
+    ``keep`` leaves the temporary tables (``rf_matches``, ``rf_corr_<n>``) for the caller to inspect.
+    """
+    from ringfence.detection.sigma.correlation import match_column
+
+    detections = ruleset.detections
+    correlations = ruleset.correlations
+    if not detections:
+        return Evaluation(empty_rows(ruleset), 0)
+    available = set(relation_columns(con, relation))
+    flags = ", ".join(
+        f"coalesce(({d.where_sql}), false) AS {quote(match_column(d.rule_id))}" for d in detections
+    )
+    any_flag = " OR ".join(quote(match_column(d.rule_id)) for d in detections)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {MATCHES} AS "
+        f"SELECT * FROM (SELECT *, {flags} FROM {relation}) AS flagged WHERE {any_flag}"
+    )
+    matched = int(con.execute(f"SELECT count(*) FROM {MATCHES}").fetchone()[0])  # type: ignore[index]
+    available |= {match_column(d.rule_id) for d in detections}
+
+    entity = list(entity_columns(ruleset))
+    selects: list[str] = []
+    temp_tables = [MATCHES]
+    later_reads = {col for c in correlations for col in c.rule_columns}
+    for index, correlation in enumerate(correlations):
+        table = f"rf_corr_{index}"
+        temp_tables.append(table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {correlation.sql(MATCHES)}")
+        flag = match_column(correlation.rule_id)
+        if flag in later_reads:
+            # A correlation of correlations reads this one's triggers as a match column.
+            con.execute(f"ALTER TABLE {MATCHES} ADD COLUMN IF NOT EXISTS {quote(flag)} BOOLEAN DEFAULT false")
+            con.execute(
+                f"UPDATE {MATCHES} SET {quote(flag)} = true WHERE event_id IN (SELECT event_id FROM {table})"
+            )
+        if correlation.rule_id in ruleset.alerting:
+            selects.append(
+                f"SELECT {_literal(correlation.rule_id)} AS rule_id, {_output_columns(available, [], 'm.')}, "
+                "CAST(c.corr_value AS DOUBLE) AS corr_value, CAST(c.corr_window_start AS TIMESTAMPTZ) "
+                f"AS corr_window_start{_entity_tail(available, entity, 'm.')} "
+                f"FROM {table} AS c JOIN {MATCHES} AS m ON m.event_id = c.event_id"
+            )
+    for detection in detections:
+        if detection.rule_id not in ruleset.alerting:
+            continue
+        selects.append(
+            f"SELECT {_literal(detection.rule_id)} AS rule_id, {_output_columns(available, [], '')}, "
+            "CAST(NULL AS DOUBLE) AS corr_value, CAST(NULL AS TIMESTAMPTZ) AS corr_window_start"
+            f"{_entity_tail(available, entity, '')} FROM {MATCHES} WHERE {quote(match_column(detection.rule_id))}"
+        )
+    try:
+        if not selects:
+            return Evaluation(empty_rows(ruleset), matched)
+        rows = con.sql(" UNION ALL ".join(selects) + " ORDER BY rule_id, time, event_id").to_arrow_table()
+        return Evaluation(rows.cast(empty_rows(ruleset).schema), matched)
+    finally:
+        if not keep:
+            for table in temp_tables:
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _entity_tail(available: set[str], entity: Sequence[str], prefix: str) -> str:
+    if not entity:
+        return ""
+    parts = []
+    for name in entity:
+        value = f"CAST({prefix}{quote(name)} AS VARCHAR)" if name in available else "CAST(NULL AS VARCHAR)"
+        parts.append(f"{value} AS {quote(name)}")
+    return ", " + ", ".join(parts)
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, relation: str = "enriched") -> pa.Table:
+    """The rows matched by alerting detections, and the trigger rows of alerting correlations.
+
+    One scan of ``relation`` for all detections (see the module docstring). Columns: ``rule_id``, the base
+    columns (event_id, time, system, account, owner, terminal_tag, src_host, src_ip), ``corr_value`` and
+    ``corr_window_start`` (correlations only), then the alerting rules' other entity fields as text.
+    Ordered by rule, time and event ID.
+    """
+    return evaluate_detailed(con, ruleset, relation).rows

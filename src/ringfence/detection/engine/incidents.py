@@ -1,0 +1,107 @@
+"""From matched rows to findings: one ``Finding`` per rule, entity and incident window.
+
+The entity is the text of the rule's ``ringfence.entity`` fields (default system and account), e.g.
+``CIS/u10482``; the window is the rule's ``incident_window`` (default one day) aligned to JST midnight, so
+"one alert per account and day" means a Japanese calendar day. The same rows always give the same
+findings in the same order, and the key (``alerts.findings.incident_key``) is what makes re-runs and the
+live monitor update one alert instead of raising another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pyarrow as pa
+from django.conf import settings
+
+from ringfence.alerts.findings import Evidence, Finding, incident_key
+from ringfence.core.timeutil import JST
+
+from .loader import RuleSet
+
+# Windows are counted from a Monday midnight JST, so 1d windows start at midnight and 1w windows on Mondays.
+WINDOW_EPOCH = dt.datetime(1970, 1, 5, tzinfo=JST)
+MISSING = "-"
+
+
+def evidence_limit() -> int:
+    """At most this many evidence events per finding (the count of all is kept in ``detail``)."""
+    return int(getattr(settings, "RINGFENCE_EVIDENCE_LIMIT", 1000))
+
+
+def window_start(time: dt.datetime, window: dt.timedelta) -> dt.datetime:
+    """Start (UTC) of the incident window holding ``time``, windows aligned to JST midnight."""
+    steps = (time - WINDOW_EPOCH) // window
+    return (WINDOW_EPOCH + steps * window).astimezone(dt.UTC)
+
+
+def entity_text(row: dict[str, Any], fields: tuple[str, ...]) -> str:
+    return "/".join(str(row.get(name)) if row.get(name) not in (None, "") else MISSING for name in fields)
+
+
+def _most_common(values: list[Any]) -> str:
+    present = [str(v) for v in values if v not in (None, "")]
+    if not present:
+        return ""
+    counts = Counter(present)
+    return sorted(counts, key=lambda v: (-counts[v], v))[0]
+
+
+def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> list[Finding]:
+    """Group the rows of ``evaluate`` into findings (deterministic; ordered by rule, window, entity)."""
+    groups: dict[tuple[str, str, dt.datetime], list[dict[str, Any]]] = {}
+    for row in matches.to_pylist():
+        meta = ruleset.meta.get(row["rule_id"])
+        if meta is None:
+            continue
+        entity = entity_text(row, meta.entity_fields)
+        start = window_start(row["time"], meta.incident_window)
+        groups.setdefault((row["rule_id"], entity, start), []).append(row)
+    limit = evidence_limit()
+    findings: list[Finding] = []
+    for (rule_id, entity, start), rows in sorted(groups.items()):
+        meta = ruleset.meta[rule_id]
+        rows.sort(key=lambda r: (r["time"], r["event_id"]))
+        seen: set[str] = set()
+        unique = [r for r in rows if not (r["event_id"] in seen or seen.add(r["event_id"]))]
+        corr_values = [r["corr_value"] for r in unique if r.get("corr_value") is not None]
+        corr_starts = [r["corr_window_start"] for r in unique if r.get("corr_window_start") is not None]
+        detail: dict[str, Any] = {
+            "kind": meta.kind,
+            "entity_fields": {name: unique[0].get(name) for name in meta.entity_fields},
+            "events": len(unique),
+        }
+        if corr_values:
+            detail["corr_value"] = max(corr_values)
+            detail["corr_window_start"] = min(corr_starts).isoformat() if corr_starts else None
+            detail["threshold"] = meta.threshold
+            detail["timespan"] = meta.timespan
+        if len(unique) > limit:
+            detail["evidence_truncated_to"] = limit
+        terminal = _most_common([r.get("terminal_tag") for r in unique]) or _most_common(
+            [r.get("src_host") for r in unique]
+        )
+        findings.append(
+            Finding(
+                key=incident_key(rule_id, entity, start),
+                rule_id=rule_id,
+                rule_title=meta.title_en,
+                severity=meta.severity,
+                entity=entity,
+                window_start=start,
+                window_end=start + meta.incident_window,
+                first_seen=unique[0]["time"],
+                last_seen=unique[-1]["time"],
+                system=_most_common([r.get("system") for r in unique]),
+                account=_most_common([r.get("account") for r in unique]),
+                person=_most_common([r.get("owner") for r in unique]),
+                terminal=terminal or _most_common([r.get("src_ip") for r in unique]),
+                source_ip=_most_common([r.get("src_ip") for r in unique]),
+                evidence=tuple(Evidence(r["event_id"], r["time"], r["system"] or "") for r in unique[:limit]),
+                detail=detail,
+                mode=mode,
+            )
+        )
+    return findings
