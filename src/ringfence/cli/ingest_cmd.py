@@ -105,12 +105,14 @@ def stream() -> None:
 @click.option("--syslog-udp", multiple=True, help="HOST:PORT=SOURCE_ID: syslog over UDP for a source.")
 @click.option("--syslog-tcp", multiple=True, help="HOST:PORT=SOURCE_ID: syslog over TCP for a source.")
 @click.option("--tail", "tails", multiple=True, help="PATH=SOURCE_ID: follow a log file (survives rotation).")
-@click.option("--flush-interval", type=float, default=2.0, show_default=True,
-              help="Seconds between moves from the journal to the lake.")  # fmt: skip
+@click.option("--flush-interval", type=float, default=None,
+              help="Seconds between moves from the journal to the lake [default: 2, 0.25 with --monitor].")  # fmt: skip
 @click.option("--parsers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes parsing journal records side by side.")  # fmt: skip
+@click.option("--monitor", is_flag=True,
+              help="Continuous monitoring: evaluate the detection rules on every flush (docs/monitoring.md).")  # fmt: skip
 def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], syslog_tcp: tuple[str, ...],
-        tails: tuple[str, ...], flush_interval: float, parsers: int) -> None:  # fmt: skip
+        tails: tuple[str, ...], flush_interval: float | None, parsers: int, monitor: bool) -> None:  # fmt: skip
     """Run the streaming service until SIGTERM or Ctrl-C; prints one JSON line with its addresses."""
     import signal
     import threading
@@ -131,8 +133,9 @@ def run(sources_dir: str | None, http: str | None, syslog_udp: tuple[str, ...], 
         syslog_udp=[_bound(s) for s in syslog_udp],
         syslog_tcp=[_bound(s) for s in syslog_tcp],
         tails=tail_specs,
-        flush_interval=flush_interval,
+        flush_interval=flush_interval if flush_interval is not None else (0.25 if monitor else 2.0),
         parsers=parsers,
+        monitor=monitor,
     )
     service = StreamService(config)
     stopping = threading.Event()

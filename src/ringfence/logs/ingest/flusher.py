@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -55,6 +55,8 @@ class Flusher:
         self.totals = Counts()
         self.last_error = ""
         self.last_flush = 0.0
+        # Called (in the flusher's thread) after a flush stored events: the live monitor's wake-up.
+        self.on_stored: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -131,4 +133,7 @@ class Flusher:
             self.totals.add(done)
             self.last_flush = time.time()
             self.last_error = ""
-            return done
+        if done.stored:
+            for callback in self.on_stored:
+                callback()
+        return done

@@ -39,6 +39,7 @@ class StreamConfig:
     flush_interval: float = 2.0
     parsers: int = 1  # parser processes of the flusher
     state_dir: Path | None = None
+    monitor: bool = False  # evaluate the detection rules on what each flush stored (detection.live)
 
 
 def state_dir() -> Path:
@@ -74,6 +75,7 @@ class StreamService:
         self.tailers: list[Tailer] = []
         self.addresses: dict[str, Any] = {}
         self._threads: list[threading.Thread] = []
+        self.monitor: Any = None
 
     def _definition(self, source: str) -> SourceDefinition:
         try:
@@ -96,11 +98,18 @@ class StreamService:
             "stored": self.flusher.totals.as_dict(),
             "syslog": {b.name: {"received": b.received, "kept": b.kept} for b in self.buffers},
             "tails": {str(t.path): {"offset": t.offset, "lines": t.kept} for t in self.tailers},
+            **({"monitor": self.monitor.health()} if self.monitor is not None else {}),
         }
 
     def start(self) -> None:
         """Flush what a previous run left, then open the listeners and start following files."""
         self.flusher.flush()
+        if self.config.monitor:
+            from ringfence.detection.live import MonitorRunner
+
+            self.monitor = MonitorRunner(interval=max(self.config.flush_interval, 1.0))
+            self.monitor.start()
+            self.flusher.on_stored.append(self.monitor.wake)
         self.flusher.start()
         config = self.config
         for host, port, source in config.syslog_udp:
@@ -142,4 +151,6 @@ class StreamService:
         for tailer in self.tailers:
             tailer.stop()
         self.flusher.stop()
+        if self.monitor is not None:
+            self.monitor.stop()
         self.journal.close()
