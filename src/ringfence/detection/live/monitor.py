@@ -1,0 +1,316 @@
+"""The live monitor: the batch rules, evaluated on micro-batches of new events, with state between them.
+
+For each micro-batch of events that are durable in the lake:
+
+1. events already in the correlation window (a batch replayed after a crash, a compacted file read again)
+   are dropped;
+2. the new events alone are enriched (C1) against the registry snapshot attached once to the monitor's
+   connection, with ``history_events`` (every event seen before, folded per hour) as the history, so the
+   first-seen flags and baselines know the past;
+3. the enriched new events together with the kept window of earlier events that matched a correlation's
+   base rule are evaluated with the engine's ``evaluate`` — the same compiled SQL as ``ringfence analyze``;
+4. of the matches, detections of new events and correlation triggers whose window can contain a new event
+   become findings (``findings_from``, mode ``live``) and are delivered (alert intake);
+5. only then are the window, the history and the manifest position committed, in one transaction.
+
+A crash before 5 evaluates the batch again from the same state after the restart; the alerts' keys are
+deterministic, so the second delivery updates the alerts of the first instead of raising new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+
+from ringfence.alerts.findings import Finding
+from ringfence.logs.schema import EVENT_SCHEMA
+
+from .follower import Position
+from .state import (
+    default_state_dir,
+    fold_into_history,
+    open_state,
+    prune_history,
+    read_position,
+    window_exists,
+    write_position,
+)
+
+log = logging.getLogger(__name__)
+
+MODE = "live"
+# How late an event may arrive (behind the newest event seen) and still be correlated with its window.
+DEFAULT_LATENESS = dt.timedelta(hours=1)
+# How far back the history for first-seen pairs and baselines reaches.
+DEFAULT_HISTORY = dt.timedelta(days=35)
+JST_OFFSET_US = 9 * 3600 * 1_000_000
+
+Deliver = Callable[[list[Finding]], Any]
+
+
+@dataclass
+class BatchResult:
+    """What one micro-batch did."""
+
+    events: int = 0  # events received
+    evaluated: int = 0  # new events after dropping those already seen
+    matches: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def with_day(events: pa.Table) -> pa.Table:
+    """The events in EVENT_SCHEMA plus ``day``, the JST calendar day (as the lake's partitions have it)."""
+    table = events.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)
+    micros = pc.cast(pc.cast(table.column("time"), pa.timestamp("us")), pa.int64())
+    local = pc.cast(pc.add(micros, JST_OFFSET_US), pa.timestamp("us"))
+    return table.append_column("day", pc.cast(local, pa.date32()))
+
+
+class LiveMonitor:
+    """Evaluates a ruleset on micro-batches of new events; state and position in ``state_dir``.
+
+    ``process`` is the contract (C6); ``deliver`` (normally the alert intake) is called with the findings
+    before the state is committed, so no finding is lost by a crash in between.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        ruleset: Any = None,
+        *,
+        lateness: dt.timedelta | None = None,
+        history: dt.timedelta | None = None,
+        registry_check_seconds: float = 30.0,
+    ) -> None:
+        self.state_dir = state_dir or default_state_dir()
+        self.lateness = lateness or getattr(settings, "RINGFENCE_MONITOR_LATENESS", DEFAULT_LATENESS)
+        self.history = history or DEFAULT_HISTORY
+        self.registry_check_seconds = registry_check_seconds
+        self.con: duckdb.DuckDBPyConnection = open_state(self.state_dir)
+        self._snapshot: Path | None = None
+        self._snapshot_checked = 0.0
+        self.ruleset: Any = None
+        self.set_ruleset(ruleset if ruleset is not None else _load_ruleset())
+
+    # -- set-up -------------------------------------------------------------------------------------------
+
+    def set_ruleset(self, ruleset: Any) -> None:
+        """Evaluate ``ruleset`` from the next batch on (rules changed in the UI or the rules folder)."""
+        from ringfence.detection.sigma.correlation import match_column
+
+        self.ruleset = ruleset
+        detections = {match_column(d.rule_id): d for d in ruleset.detections}
+        correlations = {match_column(c.rule_id): c for c in ruleset.correlations}
+        bases: dict[str, str] = {}
+
+        def collect(columns: Sequence[str]) -> None:
+            for column in columns:
+                if column in detections:
+                    bases[detections[column].rule_id] = detections[column].where_sql
+                elif column in correlations:
+                    collect(correlations[column].rule_columns)
+
+        spans = [dt.timedelta(0)]
+        for correlation in ruleset.correlations:
+            collect(correlation.rule_columns)
+            spans.append(getattr(correlation, "retention", None) or correlation.timespan)
+        self.base_rules = bases
+        self.keep_sql = " OR ".join(f"({where})" for where in bases.values()) or "FALSE"
+        self.retention = max(spans)
+        self.correlation_ids = frozenset(c.rule_id for c in ruleset.correlations)
+
+    def refresh_registry(self, force: bool = False) -> Path:
+        """Attach the current registry snapshot; exported again only when the registry changed."""
+        from ringfence.detection.enrich import attach_registry, snapshot_registry
+
+        now = time.monotonic()
+        if (
+            self._snapshot is not None
+            and not force
+            and now - self._snapshot_checked < self.registry_check_seconds
+        ):
+            return self._snapshot
+        snapshot = snapshot_registry()
+        self._snapshot_checked = now
+        if snapshot != self._snapshot:
+            if self._snapshot is not None:
+                # Views of the old snapshot are dropped with a fresh connection to the same state file.
+                self.con.close()
+                self.con = open_state(self.state_dir)
+            attach_registry(self.con, snapshot)
+            self._snapshot = snapshot
+            log.info("monitor: registry snapshot %s attached", snapshot)
+        return snapshot
+
+    @property
+    def position(self) -> Position | None:
+        """The manifest position committed last (None for a new state)."""
+        stored = read_position(self.con)
+        return stored[0] if stored else None
+
+    @property
+    def watermark(self) -> dt.datetime | None:
+        """The newest event time committed."""
+        stored = read_position(self.con)
+        return stored[1] if stored else None
+
+    def close(self) -> None:
+        """Close the state database."""
+        self.con.close()
+
+    # -- the contract ---------------------------------------------------------------------------------------
+
+    def process(
+        self,
+        new_events: pa.Table,
+        *,
+        position: Position | None = None,
+        deliver: Deliver | None = None,
+    ) -> list[Finding]:
+        """Evaluate ``new_events`` (EVENT_SCHEMA) against the rules and the state; returns the findings.
+
+        ``deliver`` receives the findings before the state (and ``position``, when given) is committed.
+        """
+        return self.process_batch(new_events, position=position, deliver=deliver).findings
+
+    def process_batch(
+        self,
+        new_events: pa.Table,
+        *,
+        position: Position | None = None,
+        deliver: Deliver | None = None,
+    ) -> BatchResult:
+        """``process`` with figures for the caller's log."""
+        from ringfence.detection.engine import evaluate, findings_from
+        from ringfence.detection.enrich import create_enriched_view
+
+        started = time.perf_counter()
+        result = BatchResult(events=new_events.num_rows)
+        stored = read_position(self.con)
+        old_position, watermark = stored if stored else (Position(), None)
+        position = position or old_position
+        con = self.con
+        have_window = window_exists(con)
+        if new_events.num_rows:
+            self.refresh_registry()
+            con.register("live_arrival", with_day(new_events))
+            seen = "AND event_id NOT IN (SELECT event_id FROM window_events)" if have_window else ""
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM live_arrival "
+                f"WHERE TRUE {seen} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY time) = 1"
+            )
+            con.unregister("live_arrival")
+        else:
+            con.execute("CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM (SELECT 1) WHERE FALSE")
+        count_row = con.execute("SELECT count(*), min(time), max(time) FROM live_new").fetchone()
+        assert count_row is not None
+        result.evaluated = int(count_row[0]) if new_events.num_rows else 0
+        if result.evaluated:
+            create_enriched_view(con, "live_new", "enriched_new", history="history_events")
+            con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
+            if have_window:
+                con.execute(
+                    "CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch "
+                    "UNION ALL BY NAME SELECT * FROM window_events"
+                )
+            else:
+                con.execute("CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch")
+            matches = evaluate(con, self.ruleset, "live_enriched")
+            matches = self._relevant(matches, con, count_row[1])
+            result.matches = matches.num_rows
+            result.findings = findings_from(matches, self.ruleset, MODE) if matches.num_rows else []
+            newest = count_row[2]
+            if watermark is None or (newest is not None and newest > watermark):
+                watermark = newest
+        if deliver is not None and result.findings:
+            deliver(result.findings)
+        self._commit(position, watermark, result.evaluated)
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _relevant(
+        self, matches: pa.Table, con: duckdb.DuckDBPyConnection, first_new: dt.datetime
+    ) -> pa.Table:
+        """Matches a new event can have caused: detections of new events, correlation triggers near them."""
+        if not matches.num_rows:
+            return matches
+        new_ids = con.execute("SELECT event_id FROM live_new").arrow().column("event_id")
+        is_new = pc.is_in(matches.column("event_id"), value_set=new_ids.combine_chunks())
+        if self.correlation_ids:
+            is_correlation = pc.is_in(
+                matches.column("rule_id"), value_set=pa.array(sorted(self.correlation_ids), pa.string())
+            )
+            # A trigger's window reaches one timespan either side of it at most.
+            horizon = first_new - self.retention
+            near = pc.greater_equal(
+                matches.column("time"), pa.scalar(horizon, matches.schema.field("time").type)
+            )
+            keep = pc.or_(is_new, pc.and_(is_correlation, near))
+        else:
+            keep = is_new
+        return matches.filter(pc.fill_null(keep, False))
+
+    def _commit(self, position: Position, watermark: dt.datetime | None, evaluated: int) -> None:
+        """Window, history and position in one transaction."""
+        con = self.con
+        con.begin()
+        try:
+            if evaluated:
+                cutoff = watermark - self.retention - self.lateness if watermark else None
+                source = (
+                    "SELECT * FROM enriched_batch UNION ALL BY NAME SELECT * FROM window_events"
+                    if window_exists(con)
+                    else "SELECT * FROM enriched_batch"
+                )
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE next_window AS SELECT * FROM ({source}) "
+                    f"WHERE ({self.keep_sql}) AND time >= ?",
+                    [cutoff],
+                )
+                con.execute("CREATE OR REPLACE TABLE window_events AS SELECT * FROM next_window")
+                fold_into_history(con, "live_new")
+                if watermark is not None:
+                    prune_history(con, watermark - self.history)
+            write_position(con, position, watermark, evaluated)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+
+def _load_ruleset() -> Any:
+    from ringfence.detection.engine import load_ruleset
+
+    return load_ruleset()
+
+
+def describe(monitor: LiveMonitor) -> dict[str, Any]:
+    """The monitor's figures (no personal data): position, watermark, window and history sizes."""
+    con = monitor.con
+    position = monitor.position
+    window = con.execute("SELECT count(*) FROM window_events").fetchone() if window_exists(con) else (0,)
+    history = con.execute("SELECT count(*) FROM history_events").fetchone()
+    totals = con.execute("SELECT batches, events FROM monitor_position LIMIT 1").fetchone()
+    return {
+        "seq": position.seq if position else None,
+        "watermark": monitor.watermark.isoformat() if monitor.watermark else None,
+        "window_events": int(window[0]) if window else 0,
+        "history_rows": int(history[0]) if history else 0,
+        "batches": int(totals[0]) if totals else 0,
+        "events": int(totals[1]) if totals else 0,
+        "rules": len(monitor.ruleset.rules),
+        "base_rules_kept": sorted(monitor.base_rules),
+    }
