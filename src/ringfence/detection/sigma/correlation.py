@@ -1,0 +1,369 @@
+"""Compile Sigma correlation rules to window-function SQL (contract C3).
+
+A correlation rule (Sigma correlation specification 2.0) relates the events matched by other rules: so many
+events, so many distinct values, or all of several rules, within a timespan, per group. The engine first flags,
+for every enriched event, which base rules matched it (one BOOLEAN column per rule, named by ``match_column``);
+``CompiledCorrelation.sql(matches)`` then selects from that relation the events at which the correlation fires.
+
+Semantics chosen where the specification leaves room are in docs/sigma-correlations.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sigma.correlations import (
+    CorrelationConditionAND,
+    CorrelationConditionItem,
+    CorrelationConditionNOT,
+    CorrelationConditionOR,
+    SigmaCorrelationCondition,
+    SigmaCorrelationRule,
+    SigmaExtendedCorrelationCondition,
+    SigmaRuleReference,
+)
+
+from ringfence.core.errors import BadInput, InputProblem
+
+from .correlation_dialect import check_dialect, render
+from .correlation_sql import (
+    AGGREGATE_KINDS,
+    OPERATORS,
+    TEMPORAL_KINDS,
+    Condition,
+    QueryPlan,
+    Relative,
+    build_sql,
+    quote,
+)
+
+# Key of the custom attribute holding a range condition (see prepare_correlation_document).
+RANGE_CONDITION_KEY = "ringfence_condition"
+EXTENSION_KEY = "ringfence"
+KINDS = AGGREGATE_KINDS | TEMPORAL_KINDS
+
+
+class _ContextLike(Protocol):
+    """What compile_correlation reads of CompileContext (C2)."""
+
+    @property
+    def columns(self) -> Mapping[str, str]: ...
+    @property
+    def dialect(self) -> str: ...
+
+
+class _CompiledLike(Protocol):
+    """A compiled base rule: a detection (C2) or another correlation."""
+
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+
+
+def match_column(rule_id: str) -> str:
+    """Name of the BOOLEAN column flagging the events a rule matched: ``m_`` + the id, safe as an identifier."""
+    return "m_" + re.sub(r"[^0-9a-z_]", "_", rule_id.lower())
+
+
+@dataclass(frozen=True)
+class CompiledCorrelation:
+    """A correlation rule ready to run over a relation of flagged events."""
+
+    rule: SigmaCorrelationRule
+    rule_id: str
+    name: str | None
+    title: str
+    level: str
+    rule_columns: tuple[str, ...]
+    group_by: tuple[str, ...]
+    timespan: timedelta
+    kind: str = "event_count"
+    conditions: tuple[Condition, ...] = ()
+    generate: bool = False
+    dialect: str = "duckdb"
+    # For the live monitor: how far back matched rows must be kept, and which columns re-evaluation reads.
+    retention: timedelta = timedelta(0)
+    state_columns: tuple[str, ...] = ()
+    referenced_ids: tuple[str, ...] = ()
+    plan: QueryPlan = field(default=QueryPlan("event_count", (), (), 0), repr=False)
+
+    def sql(self, matches: str) -> str:
+        """SELECT over ``matches`` returning one row per triggering event.
+
+        Columns: event_id, time, the group-by columns (named as in the rule), corr_value (DOUBLE),
+        corr_window_start (the time of the earliest event the trigger rests on).
+        """
+        return render(build_sql(self.plan, matches), self.dialect)
+
+
+def compile_correlation(
+    rule: SigmaCorrelationRule,
+    bases: Mapping[str, Any],
+    ctx: _ContextLike,
+) -> CompiledCorrelation:
+    """Compile ``rule``; ``bases`` maps a reference (id or name) to the compiled rule it names."""
+    where = _origin(rule)
+    check_dialect(ctx.dialect)
+    kind = str(rule.type.name).lower()
+    if kind not in KINDS:
+        raise _bad(where, "correlation.type", f"unsupported correlation type {kind!r}")
+    rule_id = _rule_id(rule, where)
+    referenced = _references(rule)
+    if not referenced:
+        raise _bad(where, "correlation.rules", "a correlation rule must refer to at least one rule")
+    resolved = [_resolve(ref, bases, where) for ref in referenced]
+    flags = tuple(match_column(base.rule_id) for base in resolved)
+    if len(set(flags)) != len(flags):
+        raise _bad(where, "correlation.rules", "a rule is referenced twice")
+    fields = _FieldResolver(ctx, rule, resolved, flags, where)
+
+    group = tuple((name, fields.sql(name, "correlation.group-by")) for name in (rule.group_by or []))
+    conditions, fieldref, percentile = _conditions(rule, kind, len(resolved), where)
+    value_sql = None
+    if kind in AGGREGATE_KINDS and kind != "event_count":
+        if not fieldref:
+            raise _bad(where, "correlation.condition.field", f"{kind} needs a field to aggregate")
+        value_sql = fields.sql(fieldref, "correlation.condition.field")
+    if kind == "value_percentile" and (percentile is None or not 0 <= percentile <= 100):
+        raise _bad(where, "correlation.condition.percentile", "value_percentile needs a percentile 0-100")
+    relative = _relative(rule, kind, conditions, fields, where)
+    extended = _extended_sql(rule, kind, referenced, where)
+
+    timespan = timedelta(seconds=rule.timespan.seconds)
+    plan = QueryPlan(
+        kind=kind,
+        match_columns=flags,
+        group=group,
+        timespan_seconds=rule.timespan.seconds,
+        conditions=conditions,
+        value_sql=value_sql,
+        percentile=float(percentile) if percentile is not None else None,
+        extended_sql=extended,
+        relative=relative,
+    )
+    base_retention = max(
+        (base.retention for base in resolved if isinstance(base, CompiledCorrelation)), default=timedelta(0)
+    )
+    base_state = [
+        col for base in resolved if isinstance(base, CompiledCorrelation) for col in base.state_columns
+    ]
+    state = _unique(["event_id", "time", *flags, *fields.read, *base_state])
+    return CompiledCorrelation(
+        rule=rule,
+        rule_id=rule_id,
+        name=rule.name,
+        title=rule.title,
+        level=str(rule.level) if rule.level is not None else "medium",
+        rule_columns=flags,
+        group_by=tuple(name for name, _ in group),
+        timespan=timespan,
+        kind=kind,
+        conditions=conditions,
+        generate=bool(rule.generate),
+        dialect=ctx.dialect,
+        retention=timespan + base_retention,
+        state_columns=tuple(state),
+        referenced_ids=tuple(base.rule_id for base in resolved),
+        plan=plan,
+    )
+
+
+def prepare_correlation_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """Make a parsed YAML correlation document with a range condition acceptable to pySigma.
+
+    The specification allows a range (``condition: {gt: 100, lte: 200}``) but pySigma 2.0 accepts one operator
+    only. Call this on each YAML document before pySigma parses it: the full condition is kept under the custom
+    attribute ``ringfence_condition`` (which compile_correlation reads) and pySigma sees the first operator.
+    Returns a new dict; other documents come back unchanged.
+    """
+    corr = doc.get("correlation")
+    if not isinstance(corr, dict):
+        return doc
+    cond = corr.get("condition")
+    if not isinstance(cond, dict) or len([k for k in cond if k in OPERATORS]) <= 1:
+        return doc
+    first = next(k for k in cond if k in OPERATORS)
+    reduced = {k: v for k, v in cond.items() if k not in OPERATORS or k == first}
+    return {**doc, RANGE_CONDITION_KEY: dict(cond), "correlation": {**corr, "condition": reduced}}
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _origin(rule: SigmaCorrelationRule) -> tuple[str, int | None]:
+    if rule.source is not None:
+        return str(rule.source.path), rule.source.line
+    return rule.title or "<correlation rule>", None
+
+
+def _bad(where: tuple[str, int | None], field_name: str, reason: str) -> BadInput:
+    problem = InputProblem(where[0], where[1], field_name, reason)
+    return BadInput(str(problem), [problem])
+
+
+def _rule_id(rule: SigmaCorrelationRule, where: tuple[str, int | None]) -> str:
+    if rule.id is not None:
+        return str(rule.id)
+    if rule.name:
+        return rule.name
+    raise _bad(where, "id", "a correlation rule needs an id or a name")
+
+
+def _references(rule: SigmaCorrelationRule) -> list[str]:
+    if rule.rules is not None:
+        return [ref.reference for ref in rule.rules]
+    if isinstance(rule.condition, SigmaExtendedCorrelationCondition):
+        return rule.condition.get_referenced_rules()
+    return []
+
+
+def _resolve(ref: str, bases: Mapping[str, Any], where: tuple[str, int | None]) -> Any:
+    if ref in bases:
+        return bases[ref]
+    for base in bases.values():
+        if ref in (base.rule_id, base.name):
+            return base
+    raise _bad(where, "correlation.rules", f"refers to unknown rule {ref!r}")
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class _FieldResolver:
+    """Turns a field name of the rule (column, Sigma taxonomy name, alias or `extra` key) into SQL."""
+
+    def __init__(
+        self,
+        ctx: _ContextLike,
+        rule: SigmaCorrelationRule,
+        bases: Sequence[Any],
+        flags: Sequence[str],
+        where: tuple[str, int | None],
+    ) -> None:
+        self.columns = ctx.columns
+        self.mapping: Mapping[str, str] = getattr(ctx, "field_mapping", {}) or {}
+        self.where = where
+        self.read: list[str] = []
+        self.aliases: dict[str, list[tuple[str, str]]] = {}
+        for alias in rule.aliases:
+            per_rule: list[tuple[str, str]] = []
+            for ref, source_field in alias.mapping.items():
+                base = _resolve(_ref_text(ref), {b.rule_id: b for b in bases}, where)
+                position = next(i for i, b in enumerate(bases) if b is base)
+                per_rule.append((flags[position], source_field))
+            self.aliases[alias.alias] = per_rule
+
+    def sql(self, name: str, field_name: str) -> str:
+        if name in self.aliases:
+            whens = " ".join(
+                f"WHEN coalesce({quote(flag)}, FALSE) THEN {self._plain(src)}"
+                for flag, src in self.aliases[name]
+            )
+            return f"CASE {whens} END"
+        return self._plain(name)
+
+    def _plain(self, name: str) -> str:
+        column = name if name in self.columns else self.mapping.get(name)
+        if column is not None and column in self.columns:
+            self.read.append(column)
+            return quote(column)
+        if "extra" in self.columns:
+            self.read.append("extra")
+            key = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else '"' + name.replace('"', "") + '"'
+            return f"json_extract_string(\"extra\", '$.{key}')"
+        # A field that exists nowhere is missing: it groups nothing and has no value (Sigma's missing field).
+        return "CAST(NULL AS VARCHAR)"
+
+
+def _ref_text(ref: SigmaRuleReference | str) -> str:
+    return ref.reference if isinstance(ref, SigmaRuleReference) else str(ref)
+
+
+def _conditions(
+    rule: SigmaCorrelationRule, kind: str, n_rules: int, where: tuple[str, int | None]
+) -> tuple[tuple[Condition, ...], str | None, float | None]:
+    raw = rule.custom_attributes.get(RANGE_CONDITION_KEY)
+    if raw is None:
+        corr = rule.custom_attributes.get("correlation")
+        raw = corr.get("condition") if isinstance(corr, dict) else None
+    if isinstance(raw, dict):
+        conds = []
+        for key, value in raw.items():
+            if key in ("field", "percentile"):
+                continue
+            if key not in OPERATORS:
+                raise _bad(where, "correlation.condition", f"unknown condition operator {key!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _bad(where, f"correlation.condition.{key}", f"{value!r} is not a number")
+            conds.append(Condition(key, float(value)))
+        if not conds:
+            raise _bad(where, "correlation.condition", "the condition has no comparison")
+        percentile = raw.get("percentile")
+        return tuple(conds), raw.get("field"), float(percentile) if percentile is not None else None
+    cond = rule.condition
+    if isinstance(cond, SigmaCorrelationCondition):
+        fieldref = (
+            cond.fieldref if isinstance(cond.fieldref, str) or cond.fieldref is None else cond.fieldref[0]
+        )
+        pct = float(cond.percentile) if cond.percentile is not None else None
+        return (Condition(cond.op.name.lower(), float(cond.count)),), fieldref, pct
+    # Extended (boolean) temporal condition: no numeric comparison.
+    if kind not in TEMPORAL_KINDS:
+        raise _bad(where, "correlation.condition", "an extended condition needs a temporal type")
+    return (), None, None
+
+
+def _relative(
+    rule: SigmaCorrelationRule,
+    kind: str,
+    conditions: Sequence[Condition],
+    fields: _FieldResolver,
+    where: tuple[str, int | None],
+) -> Relative | None:
+    ext = rule.custom_attributes.get(EXTENSION_KEY)
+    # The `ringfence` mapping also holds engine settings (entity, incident_window): only relative_to is ours.
+    if ext is None or (isinstance(ext, dict) and "relative_to" not in ext):
+        return None
+    if not isinstance(ext, dict):
+        raise _bad(where, EXTENSION_KEY, "expected a mapping (relative_to, factor, ...)")
+    if kind not in AGGREGATE_KINDS:
+        raise _bad(where, f"{EXTENSION_KEY}.relative_to", "a relative threshold needs a count or value type")
+    if any(c.op not in ("gt", "gte") for c in conditions):
+        raise _bad(where, f"{EXTENSION_KEY}.relative_to", "a relative threshold works with gt or gte only")
+    factor = ext.get("factor", 1)
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0:
+        raise _bad(where, f"{EXTENSION_KEY}.factor", f"{factor!r} is not a positive number")
+    return Relative(fields.sql(str(ext["relative_to"]), f"{EXTENSION_KEY}.relative_to"), float(factor))
+
+
+def _extended_sql(
+    rule: SigmaCorrelationRule, kind: str, referenced: Sequence[str], where: tuple[str, int | None]
+) -> str | None:
+    cond = rule.condition
+    if not isinstance(cond, SigmaExtendedCorrelationCondition):
+        return None
+    if kind != "temporal":
+        raise _bad(where, "correlation.condition", "an extended condition is supported for temporal only")
+    index = {ref: i for i, ref in enumerate(referenced)}
+
+    def walk(node: CorrelationConditionItem | SigmaRuleReference) -> str:
+        if isinstance(node, SigmaRuleReference):
+            if node.reference not in index:
+                raise _bad(where, "correlation.condition", f"unknown rule {node.reference!r}")
+            return f"_seen{index[node.reference]}"
+        parts = [walk(arg) for arg in node.args]
+        if isinstance(node, CorrelationConditionNOT):
+            return f"(NOT {parts[0]})"
+        if isinstance(node, CorrelationConditionAND):
+            return "(" + " AND ".join(parts) + ")"
+        if isinstance(node, CorrelationConditionOR):
+            return "(" + " OR ".join(parts) + ")"
+        raise _bad(where, "correlation.condition", "unsupported condition element")
+
+    return walk(cond.parsed)
