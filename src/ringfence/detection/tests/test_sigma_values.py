@@ -1,0 +1,129 @@
+"""Sigma values and the string modifiers, executed in DuckDB: plain, wildcards, contains/startswith/endswith,
+cased, lists, maps, keywords, null, numbers, booleans."""
+
+from __future__ import annotations
+
+from ringfence.detection.tests.sigma_support import flag_values, matching
+
+ACCOUNTS = [{"account": "Admin01"}, {"account": "admin"}, {"account": "xadmin"}, {"account": None}]
+
+
+def test_plain_value_is_case_insensitive_whole_match():
+    assert matching("sel:\n  account: ADMIN\ncondition: sel", ACCOUNTS) == ["e1"]
+
+
+def test_cased_value_is_case_sensitive():
+    rows = [{"account": "Admin"}, {"account": "admin"}]
+    assert matching("sel:\n  account|cased: Admin\ncondition: sel", rows) == ["e0"]
+
+
+def test_wildcards_star_and_question_mark():
+    assert matching("sel:\n  account: 'adm*'\ncondition: sel", ACCOUNTS) == ["e0", "e1"]
+    assert matching("sel:\n  account: '?admin'\ncondition: sel", ACCOUNTS) == ["e2"]
+    assert matching("sel:\n  account: '*'\ncondition: sel", ACCOUNTS) == ["e0", "e1", "e2"]
+
+
+def test_escaped_wildcards_and_like_metacharacters_are_literal():
+    rows = [
+        {"account": "a*b"},
+        {"account": "axb"},
+        {"account": "a%b"},
+        {"account": "a_b"},
+        {"account": "a\\b"},
+    ]
+    assert matching("sel:\n  account: 'a\\*b'\ncondition: sel", rows) == ["e0"]
+    assert matching("sel:\n  account: 'a%b'\ncondition: sel", rows) == ["e2"]
+    assert matching("sel:\n  account: 'a_*'\ncondition: sel", rows) == ["e3"]
+    assert matching("sel:\n  account: 'a\\\\b'\ncondition: sel", rows) == ["e4"]
+
+
+def test_contains_startswith_endswith():
+    assert matching("sel:\n  account|contains: DMI\ncondition: sel", ACCOUNTS) == ["e0", "e1", "e2"]
+    assert matching("sel:\n  account|startswith: admin\ncondition: sel", ACCOUNTS) == ["e0", "e1"]
+    assert matching("sel:\n  account|endswith: MIN\ncondition: sel", ACCOUNTS) == ["e1", "e2"]
+
+
+def test_list_is_or_and_all_is_and():
+    rows = [{"message": "alpha beta"}, {"message": "alpha"}, {"message": "gamma"}]
+    assert matching("sel:\n  message|contains: [alpha, gamma]\ncondition: sel", rows) == ["e0", "e1", "e2"]
+    assert matching("sel:\n  message|contains|all: [alpha, beta]\ncondition: sel", rows) == ["e0"]
+
+
+def test_map_is_and_list_of_maps_is_or():
+    rows = [
+        {"account": "a", "system": "CIS"},
+        {"account": "a", "system": "MDM"},
+        {"account": "b", "system": "MDM"},
+    ]
+    assert matching("sel:\n  account: a\n  system: mdm\ncondition: sel", rows) == ["e1"]
+    assert matching("sel:\n  - account: b\n  - system: cis\ncondition: sel", rows) == ["e0", "e2"]
+
+
+def test_keywords_search_raw_and_message():
+    rows = [
+        {"raw": "GET /export?all=1", "message": "x"},
+        {"raw": "x", "message": "Bulk EXPORT"},
+        {"raw": "y"},
+    ]
+    assert matching("kw:\n  - export\ncondition: kw", rows) == ["e0", "e1"]
+    assert matching("kw:\n  - 'bulk*'\n  - nothing\ncondition: kw", rows) == ["e1"]
+
+
+def test_null_matches_missing_and_not_null_value():
+    rows = [{"account": None}, {"account": "a"}]
+    assert matching("sel:\n  account: null\ncondition: sel", rows) == ["e0"]
+    assert matching("sel:\n  account: null\ncondition: not sel", rows) == ["e1"]
+
+
+def test_empty_string_is_not_null():
+    rows = [{"account": ""}, {"account": None}]
+    assert matching("sel:\n  account: ''\ncondition: sel", rows) == ["e0"]
+
+
+def test_numbers_against_numeric_column_and_text():
+    rows = [
+        {"record_count": 5, "extra": {"EventID": 4624}},
+        {"record_count": 50, "extra": {"EventID": "4625"}},
+    ]
+    assert matching("sel:\n  record_count: 50\ncondition: sel", rows) == ["e1"]
+    assert matching("sel:\n  EventID: 4624\ncondition: sel", rows) == ["e0"]
+    assert matching("sel:\n  EventID: '4625'\ncondition: sel", rows) == ["e1"]
+    assert matching("sel:\n  record_count: '5'\ncondition: sel", rows) == ["e0"]
+
+
+def test_booleans_against_boolean_column_and_json():
+    rows = [
+        {"own_employee": True, "extra": {"flag": True}},
+        {"own_employee": False, "extra": {"flag": False}},
+        {},
+    ]
+    assert matching("sel:\n  own_employee: true\ncondition: sel", rows) == ["e0"]
+    assert matching("sel:\n  own_employee: false\ncondition: sel", rows) == ["e1"]
+    assert matching("sel:\n  flag: false\ncondition: sel", rows) == ["e1"]
+
+
+def test_field_only_in_extra_and_field_nowhere():
+    rows = [{"extra": {"Status": "0xC000006D"}}, {"extra": {}}, {"extra": None}]
+    assert matching("sel:\n  Status: '0xc000006d'\ncondition: sel", rows) == ["e0"]
+    assert matching("sel:\n  Status: null\ncondition: sel", rows) == ["e1", "e2"]
+    assert matching("sel:\n  NoSuchField: x\ncondition: not sel", rows) == ["e0", "e1", "e2"]
+
+
+def test_result_is_never_null():
+    rows = [{"account": None, "extra": None}, {"account": "a"}]
+    values = flag_values("sel:\n  account: a\n  Status: x\ncondition: not sel or sel", rows)
+    assert values == [True, True]
+    assert flag_values("sel:\n  account: a\ncondition: sel", rows) == [False, True]
+
+
+def test_list_column_matches_any_element():
+    rows = [{"record_ids": ["C-1", "C-2"]}, {"record_ids": ["D-9"]}, {"record_ids": None}]
+    assert matching("sel:\n  record_ids: c-2\ncondition: sel", rows) == ["e0"]
+    assert matching("sel:\n  record_ids|startswith: d-\ncondition: sel", rows) == ["e1"]
+    assert matching("sel:\n  record_ids: null\ncondition: sel", rows) == ["e2"]
+
+
+def test_quotes_in_values_cannot_break_out_of_the_literal():
+    rows = [{"account": "o'brien"}, {"account": "x"}]
+    assert matching('sel:\n  account: "o\'brien"\ncondition: sel', rows) == ["e0"]
+    assert matching("sel:\n  account: \"x' OR '1'='1\"\ncondition: sel", rows) == []
