@@ -85,6 +85,17 @@ def _read_entries(path: Path, start: int) -> list[tuple[int, dict[str, Any]]]:
     return entries
 
 
+def _at_line_start(path: Path, offset: int) -> bool:
+    """Whether ``offset`` is where a line of the manifest starts (or its end)."""
+    if offset == 0:
+        return True
+    with open(path, "rb") as fh:
+        if offset > fh.seek(0, 2):
+            return False
+        fh.seek(offset - 1)
+        return fh.read(1) == b"\n"
+
+
 def lake_head(root: Path) -> Position:
     """The position after the manifest's last complete transaction (to start monitoring from now)."""
     path = manifest_path(root)
@@ -104,8 +115,9 @@ def new_files(root: Path, after: Position) -> NewFiles:
     path = manifest_path(root)
     if not path.exists():
         return NewFiles(position=after)
-    entries = _read_entries(path, after.offset)
-    if entries and int(entries[0][1].get("seq", -1)) != after.seq + 1:
+    aligned = _at_line_start(path, after.offset)
+    entries = _read_entries(path, after.offset) if aligned else []
+    if not aligned or (entries and int(entries[0][1].get("seq", -1)) != after.seq + 1):
         entries = [(o, f) for o, f in _read_entries(path, 0) if int(f.get("seq", -1)) > after.seq]
     groups = _complete_transactions(entries)
     if not groups:
