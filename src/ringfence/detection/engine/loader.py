@@ -112,6 +112,18 @@ def parse_files(paths: Iterable[tuple[Path, bool]]) -> tuple[list[_Parsed], list
     return parsed, problems
 
 
+def _distinct_files(files: list[tuple[Path, bool]]) -> list[tuple[Path, bool]]:
+    """Each file once (a user file that is also a pack file stays a pack file)."""
+    seen: set[Path] = set()
+    result = []
+    for path, builtin in files:
+        resolved = path.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            result.append((path, builtin))
+    return result
+
+
 def _detection_fields(rule: Any) -> set[str]:
     """Every field name a Sigma detection's items name (keyword items have none)."""
     found: set[str] = set()
@@ -155,10 +167,19 @@ def missing_fields_reason(rule: Any, columns: Mapping[str, str], field_mapping: 
     return ""
 
 
+def _references(correlation: Any) -> list[str]:
+    """The references (IDs or names) a correlation names, in its rules list or its extended condition."""
+    if correlation.rules is not None:
+        return [str(getattr(ref, "reference", ref)) for ref in correlation.rules]
+    condition = correlation.condition
+    if hasattr(condition, "get_referenced_rules"):
+        return [str(ref) for ref in condition.get_referenced_rules()]
+    return []
+
+
 def _reference_ids(correlation: Any, by_key: Mapping[str, str]) -> list[str]:
     ids = []
-    for ref in correlation.rules:
-        key = str(getattr(ref, "reference", ref))
+    for key in _references(correlation):
         if key not in by_key:
             raise MetaError(f"correlation refers to unknown rule {key!r}")
         ids.append(by_key[key])
@@ -169,7 +190,7 @@ def _apply_overrides(correlation: Any, threshold: float | None, timespan: str) -
     """Put tuned values from the database into the parsed correlation before it is compiled."""
     from sigma.correlations import SigmaCorrelationTimespan
 
-    if threshold is not None and correlation.condition is not None:
+    if threshold is not None and getattr(correlation.condition, "count", None) is not None:
         count = int(threshold) if float(threshold).is_integer() else threshold
         correlation.condition.count = count
     if timespan:
@@ -190,6 +211,7 @@ def load_ruleset(
     strict: bool = True,
     extra_files: Sequence[Path] = (),
     include_builtin: bool = True,
+    include_user: bool = True,
     columns: Mapping[str, str] | None = None,
     placeholders: Mapping[str, Sequence[str]] | None = None,
 ) -> RuleSet:
@@ -206,7 +228,9 @@ def load_ruleset(
     if rules_dir is not None and not rules_dir.is_dir():
         raise BadInput(f"rules folder {rules_dir} does not exist")
     files = [(p, True) for p in (rule_files(BUILTIN_DIR) if include_builtin else [])]
-    files += [(p, False) for p in rule_files(user_dir)] + [(p, False) for p in extra_files]
+    files += [(p, False) for p in (rule_files(user_dir) if include_user else [])]
+    files += [(p, False) for p in extra_files]
+    files = _distinct_files(files)
     parsed, problems = parse_files(files)
 
     by_id: dict[str, _Parsed] = {}
@@ -293,10 +317,7 @@ def load_ruleset(
                 why = inactive.get(blocked[0]) or "it did not compile"
                 inactive[rule_id] = f"inactive: refers to {blocked[0]} ({why})"
                 continue
-            bases = {}
-            for ref in item.rule.rules:
-                key = str(getattr(ref, "reference", ref))
-                bases[key] = compiled[by_key[key]]
+            bases = {key: compiled[by_key[key]] for key in _references(item.rule)}
             for ref in refs:
                 bases[ref] = compiled[ref]
             try:
