@@ -1,0 +1,1 @@
+"""Every write of the alerts app: intake of findings, triage, suppressions, notifications."""
