@@ -29,6 +29,7 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("identity:home", _("ID governance"), Perm.ACCOUNTS_VIEW),
     ("logs:sources", _("Log sources"), Perm.LOGS_VIEW),
     ("logs:search", _("Event search"), Perm.EVENTS_SEARCH),
+    ("alerts:list", _("Alerts"), Perm.ALERTS_VIEW),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
 
