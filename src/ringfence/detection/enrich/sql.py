@@ -1,0 +1,385 @@
+"""The enriched relation: every event with who, what, where and when, as of the event's own time.
+
+``create_enriched_view`` builds, on a DuckDB connection, a chain of TEMP views ending in ``<name>``:
+
+- ``<name>__base``: the source's events in [start, end) and the given systems (day predicates first, so the
+  lake's Hive partitions are pruned), with normalised join keys and the time in Japan;
+- ``<name>__ipnet``: the source's distinct addresses with their longest-prefix segment over time;
+- ``<name>__first_*`` / ``<name>__baseline_*``: small aggregates for first-seen flags and baselines;
+- ``<name>``: one hash join per lookup against the registry timelines (registry_views), no per-event Python.
+
+Nothing is computed until the view is read, so filters of a query on ``<name>`` are pushed down; with
+``materialize=True`` the result is kept as a TEMP table instead (worth it when many rules read it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from django.utils import timezone
+
+from ringfence.core.holidays import business_hours, calendar_days
+from ringfence.core.timeutil import JST
+from ringfence.logs.schema import EVENT_FIELDS
+
+from .fields import ENRICHED_FIELDS, LEVELS, REQUIRED_LEVEL
+from .registry_views import attach_registry, attached_snapshot
+
+JST_OFFSET_US = 9 * 3600 * 1_000_000  # Japan has had no daylight saving time since 1951
+CALENDAR_TABLE = "rf_calendar"
+CALENDAR_YEARS_BACK = 6  # five years of retention, plus the year a report may look back into
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ts(value: dt.datetime) -> str:
+    if timezone.is_naive(value):
+        raise ValueError(f"{value!r}: enrichment bounds must be aware datetimes")
+    return f"TIMESTAMPTZ {_lit(value.astimezone(dt.UTC).isoformat())}"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [str(d[0]) for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description]
+
+
+def _jst_expr(column: str) -> str:
+    return f"make_timestamp(epoch_us({column}) + {JST_OFFSET_US})"
+
+
+def _ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
+    """Attach the current registry snapshot when the caller has not attached one."""
+    if attached_snapshot(con) is None:
+        from .snapshot import snapshot_registry  # needs the database: only when no snapshot is attached
+
+        attach_registry(con, Path(snapshot_registry()))
+
+
+def _ensure_calendar(con: duckdb.DuckDBPyConnection, years: set[int]) -> None:
+    """(Re)build ``rf_calendar`` (JST day → day_off, holiday_name) for ``years`` and the years it had."""
+    try:
+        had = {int(r[0]) for r in con.execute(f"SELECT DISTINCT year(day) FROM {CALENDAR_TABLE}").fetchall()}
+    except duckdb.CatalogException:
+        had = set()
+    wanted = sorted(years | had)
+    days = [d for year in wanted for d in calendar_days(dt.date(year, 1, 1), dt.date(year, 12, 31))]
+    table = pa.table(
+        {
+            "day": pa.array([d.day for d in days], pa.date32()),
+            "day_off": pa.array([d.day_off for d in days], pa.bool_()),
+            "holiday_name": pa.array([d.holiday_name for d in days], pa.string()),
+        }
+    )
+    con.register("rf_calendar_rows", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {CALENDAR_TABLE} AS SELECT * FROM rf_calendar_rows")
+    finally:
+        con.unregister("rf_calendar_rows")
+
+
+def _calendar_years(
+    con: duckdb.DuckDBPyConnection, source: str, start: dt.datetime | None, end: dt.datetime | None
+) -> set[int]:
+    this_year = timezone.now().astimezone(JST).year
+    years = set(range(this_year - CALENDAR_YEARS_BACK, this_year + 2))
+    low, high = start, end
+    if low is None or high is None:
+        found = con.execute(f'SELECT min("time"), max("time") FROM {source}').fetchone()
+        if found is not None:
+            low = low or found[0]
+            high = high or found[1]
+    if low is not None and high is not None:
+        years |= set(range(low.astimezone(JST).year, high.astimezone(JST).year + 1))
+    return years
+
+
+def _base_view(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    source: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    systems: Sequence[str] | None,
+) -> None:
+    columns = _columns(con, source)
+    missing = [c for c in EVENT_FIELDS if c not in columns]
+    if missing:
+        raise ValueError(f"{source}: not an event relation, columns missing: {', '.join(missing)}")
+    has_day = "day" in columns
+    where: list[str] = []
+    if start is not None:
+        where.append(f'"time" >= {_ts(start)}')
+        if has_day:  # partition pruning: the lake's files are per JST day
+            where.append(f"day >= DATE {_lit(start.astimezone(JST).date().isoformat())}")
+    if end is not None:
+        where.append(f'"time" < {_ts(end)}')
+        if has_day:
+            where.append(f"day <= DATE {_lit(end.astimezone(JST).date().isoformat())}")
+    if systems is not None:
+        listed = ", ".join(_lit(s) for s in systems) or "NULL"
+        where.append(f"system IN ({listed})")
+    day = "day" if has_day else f"CAST({_jst_expr(_q('time'))} AS DATE)"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW {view} AS
+SELECT {", ".join(_q(c) for c in EVENT_FIELDS)}, {day} AS day, {_jst_expr('"time"')} AS time_jst,
+       rf_account_key(account) AS rf_akey, rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey,
+       nullif(trim(src_ip), '') AS rf_ip
+FROM {source} WHERE {" AND ".join(where) or "TRUE"}"""
+    )
+
+
+def _history_view(con: duckdb.DuckDBPyConnection, view: str, history: str) -> None:
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW {view} AS
+SELECT "time", system, record_count, {_jst_expr('"time"')} AS time_jst, rf_account_key(account) AS rf_akey,
+       rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey, nullif(trim(src_ip), '') AS rf_ip
+FROM {history}"""
+    )
+
+
+def _terminal_joins(alias: str, t: str = "t") -> str:
+    """LEFT JOINs resolving a terminal by asset tag, else host name, else address, as of ``alias``.time."""
+    joins = []
+    for n, (table, key, column) in enumerate(
+        (
+            ("rf_terminal_tl", "tag_key", "rf_tkey"),
+            ("rf_terminal_by_host", "host_key", "rf_hkey"),
+            ("rf_terminal_by_ip", "ip", "rf_ip"),
+        ),
+        start=1,
+    ):
+        joins.append(
+            f"LEFT JOIN {table} {t}{n} ON {t}{n}.{key} = {alias}.{column} "
+            f'AND {alias}."time" >= {t}{n}.vf AND {alias}."time" < {t}{n}.vt'
+        )
+    return "\n".join(joins)
+
+
+def _terminal_value(column: str, t: str = "t") -> str:
+    return (
+        f"CASE WHEN {t}1.asset_tag IS NOT NULL THEN {t}1.{column} "
+        f"WHEN {t}2.asset_tag IS NOT NULL THEN {t}2.{column} ELSE {t}3.{column} END"
+    )
+
+
+def _first_seen_sql(prefix: str, base: str, history_base: str | None) -> list[str]:
+    """Views of the earliest time of every (system, account) and (system, account, terminal or address) pair.
+
+    Terminal resolution for the pairs happens on day aggregates (the earliest event of each raw key per JST
+    day), not on every event: the result differs only if the ledger changes a terminal's tag, host name or
+    address in the middle of the day the pair first occurs.
+    """
+    sources = [base] + ([history_base] if history_base else [])
+    union = " UNION ALL ".join(
+        f'SELECT system, rf_akey, rf_tkey, rf_hkey, rf_ip, CAST(time_jst AS DATE) AS d, min("time") AS "time" '
+        f"FROM {s} WHERE rf_akey IS NOT NULL GROUP BY ALL"
+        for s in sources
+    )
+    return [
+        f"""CREATE OR REPLACE TEMP VIEW {prefix}__first_raw AS {union}""",
+        f"""CREATE OR REPLACE TEMP VIEW {prefix}__first_sys AS
+SELECT system, rf_akey, min("time") AS first_time FROM {prefix}__first_raw GROUP BY ALL""",
+        f"""CREATE OR REPLACE TEMP VIEW {prefix}__first_term AS
+SELECT r.system, r.rf_akey, coalesce({_terminal_value("asset_tag", "ft")}, r.rf_ip) AS term_key,
+       min(r."time") AS first_time
+FROM {prefix}__first_raw r
+{_terminal_joins("r", "ft")}
+WHERE coalesce({_terminal_value("asset_tag", "ft")}, r.rf_ip) IS NOT NULL
+GROUP BY ALL""",
+    ]
+
+
+def _baseline_sql(prefix: str, history_base: str) -> list[str]:
+    """Views of the p95 of records per hour and per JST day, per person and per unit, over the history."""
+    statements = []
+    for grain, bucket in (("hourly", "date_trunc('hour', time_jst)"), ("daily", "CAST(time_jst AS DATE)")):
+        statements += [
+            f"""CREATE OR REPLACE TEMP VIEW {prefix}__{grain}_person_bucket AS
+WITH per_account AS (
+    SELECT system, rf_akey, {bucket} AS bucket, min("time") AS t, sum(record_count) AS n
+    FROM {history_base} WHERE rf_akey IS NOT NULL GROUP BY ALL
+)
+SELECT a.owner, a.unit_code, p.bucket, sum(p.n) AS n
+FROM per_account p JOIN rf_account_tl a
+  ON a.system_code = p.system AND a.account_key = p.rf_akey AND p.t >= a.vf AND p.t < a.vt
+WHERE a.owner IS NOT NULL AND p.n IS NOT NULL
+GROUP BY ALL""",
+            f"""CREATE OR REPLACE TEMP VIEW {prefix}__{grain}_person AS
+SELECT owner, quantile_cont(n, 0.95) AS p95
+FROM (SELECT owner, bucket, sum(n) AS n FROM {prefix}__{grain}_person_bucket GROUP BY ALL) GROUP BY ALL""",
+            f"""CREATE OR REPLACE TEMP VIEW {prefix}__{grain}_unit AS
+SELECT unit_code, quantile_cont(n, 0.95) AS p95
+FROM {prefix}__{grain}_person_bucket WHERE unit_code IS NOT NULL GROUP BY ALL""",
+        ]
+    return statements
+
+
+def _required_level_sql() -> str:
+    whens = " ".join(f"WHEN {_lit(a)} THEN {_lit(level)}" for a, level in REQUIRED_LEVEL.items())
+    return f"CASE b.activity {whens} END"
+
+
+def _rank_sql(level_sql: str) -> str:
+    whens = " ".join(f"WHEN {_lit(level)} THEN {rank}" for rank, level in enumerate(LEVELS, start=1))
+    return f"CASE {level_sql} {whens} END"
+
+
+def _entitled_rank_sql() -> str:
+    """Highest rank among the grants for the event's function: '*' grants, or the function's own."""
+    specific = (
+        "list_max(list_transform(list_filter(a.ent_grants, lambda g: g.function = lower(b.function)), "
+        "lambda g: g.rank))"
+    )
+    return (
+        "CASE WHEN a.ent_max_rank IS NULL THEN NULL "
+        "WHEN b.function IS NULL OR NOT a.ent_has_functions THEN a.ent_max_rank "
+        f"ELSE greatest(a.ent_star_rank, {specific}) END"
+    )
+
+
+def create_enriched_view(
+    con: duckdb.DuckDBPyConnection,
+    source: str = "events",
+    name: str = "enriched",
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    systems: Sequence[str] | None = None,
+    history: str | None = None,
+    materialize: bool = False,
+) -> None:
+    """Create ``name`` (TEMP VIEW, or TEMP TABLE with ``materialize``): ``source``'s events enriched.
+
+    ``source`` is any relation with the event schema's columns (the lake's ``events`` view, a registered
+    Arrow table of new events …); rows are limited to [start, end) and ``systems``. ``history`` is a relation
+    of earlier events for first-seen flags and baselines. The registry snapshot attached to ``con`` is used
+    (the current one is taken and attached when none is).
+    """
+    _ensure_registry(con)
+    _ensure_calendar(con, _calendar_years(con, source, start, end))
+    base, history_base = f"{name}__base", f"{name}__history" if history else None
+    _base_view(con, base, source, start, end, systems)
+    statements = _first_seen_sql(name, base, history_base)
+    if history and history_base:
+        _history_view(con, history_base, history)
+        statements += _baseline_sql(name, history_base)
+    statements.append(
+        f"""CREATE OR REPLACE TEMP VIEW {name}__ipnet AS
+SELECT i.rf_ip, n.vf, n.vt, n.cidr, n.zone_code, n.zone_kind
+FROM (SELECT rf_ip, rf_ipv4(rf_ip) AS ip_int FROM (SELECT DISTINCT rf_ip FROM {base} WHERE rf_ip IS NOT NULL)) i
+JOIN rf_net_tl n ON n.block = i.ip_int // 65536 AND i.ip_int BETWEEN n.ip_lo AND n.ip_hi"""
+    )
+    for statement in statements:
+        con.execute(statement)
+
+    start_minute, end_minute = business_hours()
+    required = _required_level_sql()
+    entitled_rank = _entitled_rank_sql()
+    known = "a.account_key IS NOT NULL"
+    if history_base:
+        baseline_joins = f"""
+LEFT JOIN {name}__hourly_person bhp ON bhp.owner = a.owner
+LEFT JOIN {name}__hourly_unit bhu ON bhu.unit_code = a.unit_code
+LEFT JOIN {name}__daily_person bdp ON bdp.owner = a.owner
+LEFT JOIN {name}__daily_unit bdu ON bdu.unit_code = a.unit_code"""
+        baselines = "greatest(bhp.p95, bhu.p95)::DOUBLE, greatest(bdp.p95, bdu.p95)::DOUBLE"
+    else:
+        baseline_joins = ""
+        baselines = "NULL::DOUBLE, NULL::DOUBLE"
+    hourly_baseline, daily_baseline = baselines.split(", ")
+    terminal_tag = "coalesce(t1.asset_tag, t2.asset_tag, t3.asset_tag)"
+    select = f"""
+SELECT {", ".join(f"b.{_q(c)}" for c in EVENT_FIELDS)}, b.day,
+    b.time_jst,
+    hour(b.time_jst)::INTEGER AS hour_jst,
+    (isodow(b.time_jst) - 1)::INTEGER AS weekday_jst,
+    cal.day_off,
+    cal.holiday_name,
+    (NOT cal.day_off AND (hour(b.time_jst) * 60 + minute(b.time_jst)) >= {start_minute}
+        AND (hour(b.time_jst) * 60 + minute(b.time_jst)) < {end_minute}) AS business_hours,
+    sy.name_ja AS system_name,
+    sy.holds_non_public AS system_holds_non_public,
+    {known} AS account_known,
+    a.kind AS account_kind,
+    a.status AS account_status,
+    nullif(a.privilege, '') AS account_privilege,
+    a.owner,
+    CASE WHEN {known} THEN coalesce(a.person_known, FALSE) END AS person_known,
+    a.employment_type AS person_employment_type,
+    a.person_status,
+    nullif(a.employer, '') AS person_employer,
+    a.unit_code AS person_unit,
+    a.unit_name AS person_unit_name,
+    nullif(a.job_title, '') AS person_job_title,
+    CASE WHEN {known} THEN coalesce(a.employment_type = 'own_employee'
+        AND a.person_status IN ('active', 'on_leave'), FALSE) END AS own_employee,
+    CASE WHEN {known} THEN a.ent_max_rank IS NOT NULL END AS entitled,
+    list_extract({_q_list(LEVELS)}, {entitled_rank}) AS entitled_level,
+    {required} AS required_level,
+    CASE WHEN NOT ({known}) THEN NULL
+         WHEN {required} IS NULL THEN a.ent_max_rank IS NOT NULL
+         ELSE coalesce({entitled_rank} >= {_rank_sql(required)}, FALSE) END AS entitled_for_activity,
+    {terminal_tag} AS terminal_tag,
+    {terminal_tag} IS NOT NULL AS terminal_known,
+    {_terminal_value("status")} AS terminal_status,
+    nullif({_terminal_value("lent_to")}, '') AS terminal_lent_to,
+    {_terminal_value("room_code")} AS terminal_room,
+    {_terminal_value("zone_code")} AS terminal_zone,
+    {_terminal_value("zone_kind")} AS terminal_zone_kind,
+    {_terminal_value("assigned_employee_number")} AS terminal_assigned_employee,
+    n.cidr AS net_segment,
+    n.zone_code AS net_zone,
+    n.zone_kind AS net_zone_kind,
+    FALSE AS emergency_grant_active,
+    NULL::TIMESTAMPTZ AS emergency_grant_until,
+    CASE WHEN fst.first_time IS NOT NULL THEN b."time" <= fst.first_time END AS first_seen_account_terminal,
+    CASE WHEN fsy.first_time IS NOT NULL THEN b."time" <= fsy.first_time END AS first_seen_account_system,
+    {hourly_baseline} AS baseline_hourly_records,
+    {daily_baseline} AS baseline_daily_records
+FROM {base} b
+LEFT JOIN rf_account_tl a ON a.system_code = b.system AND a.account_key = b.rf_akey
+    AND b."time" >= a.vf AND b."time" < a.vt
+{_terminal_joins("b")}
+LEFT JOIN {name}__ipnet n ON n.rf_ip = b.rf_ip AND b."time" >= n.vf AND b."time" < n.vt
+LEFT JOIN reg_systems sy ON sy.system_code = b.system AND b."time" >= sy.valid_from
+    AND b."time" < coalesce(sy.valid_to, 'infinity'::TIMESTAMPTZ)
+LEFT JOIN {CALENDAR_TABLE} cal ON cal.day = CAST(b.time_jst AS DATE)
+LEFT JOIN {name}__first_sys fsy ON fsy.system = b.system AND fsy.rf_akey = b.rf_akey
+LEFT JOIN {name}__first_term fst ON fst.system = b.system AND fst.rf_akey = b.rf_akey
+    AND fst.term_key = coalesce({terminal_tag}, b.rf_ip)
+{baseline_joins}
+"""
+    kind = "TABLE" if materialize else "VIEW"
+    _drop_relation(con, name)
+    con.execute(f"CREATE TEMP {kind} {name} AS {select}")
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a temporary view or table ``name`` (a re-run may switch between the two)."""
+    for kind, catalogue in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        found = con.execute(
+            f"SELECT count(*) FROM {catalogue} WHERE temporary AND view_name = ?".replace(
+                "view_name", "view_name" if kind == "VIEW" else "table_name"
+            ),
+            [name],
+        ).fetchone()
+        if found and found[0]:
+            con.execute(f"DROP {kind} {name}")
+
+
+def _q_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_lit(v) for v in values) + "]"
+
+
+def enriched_columns() -> list[str]:
+    """Column names of an enriched relation, in order."""
+    return [*EVENT_FIELDS, "day", *ENRICHED_FIELDS]
