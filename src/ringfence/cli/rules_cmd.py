@@ -111,8 +111,8 @@ def validate(paths: tuple[Path, ...]) -> None:
         with_settings=False,
         placeholders=dict.fromkeys(PLACEHOLDER_NAMES, ()),
     )
-    wanted = {str(p) for p in files}
-    mine = [meta for meta in ruleset.meta.values() if meta.path in wanted]
+    wanted = {p.resolve() for p in files}
+    mine = [meta for meta in ruleset.meta.values() if Path(meta.path).resolve() in wanted]
     for meta in mine:
         if meta.inactive_reason:
             click.echo(f"{meta.path}: {meta.name or meta.rule_id}: {meta.inactive_reason}", err=True)

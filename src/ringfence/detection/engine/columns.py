@@ -26,7 +26,7 @@ def sql_type(arrow_type: pa.DataType) -> str:
 
 def enriched_columns() -> dict[str, str]:
     """Column name -> SQL type of the ``enriched`` relation, in order."""
-    from ringfence.detection.enrich.fields import ENRICHED_FIELDS
+    from ringfence.detection.enrich import ENRICHED_FIELDS
 
     columns = {field.name: sql_type(field.type) for field in EVENT_SCHEMA}
     columns["day"] = "DATE"

@@ -105,8 +105,8 @@ def parse_files(paths: Iterable[tuple[Path, bool]]) -> tuple[list[_Parsed], list
         except BadInput as exc:
             problems.extend(exc.problems or [InputProblem(path, None, None, str(exc))])
             continue
-        except (RingfenceError, ValueError) as exc:
-            problems.append(InputProblem(path, None, None, str(exc)))
+        except Exception as exc:  # pySigma can fail with any error on odd input: report it, do not crash
+            problems.append(InputProblem(path, None, None, f"not a valid Sigma rule: {exc}"))
             continue
         parsed.extend(_Parsed(rule, path, builtin, text) for rule in rules)
     return parsed, problems

@@ -64,6 +64,11 @@ def _sql_list(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+def _timestamp(value: dt.datetime) -> str:
+    """A TIMESTAMPTZ literal (views cannot take prepared parameters)."""
+    return f"TIMESTAMPTZ '{value.astimezone(dt.UTC).isoformat()}'"
+
+
 def known_systems(snapshot_dir: Path, con: duckdb.DuckDBPyConnection) -> set[str]:
     """System codes in the registry snapshot or in the lake."""
     path = str(snapshot_dir / "systems.parquet").replace("'", "''")
@@ -111,8 +116,7 @@ def prepare(
         "CREATE OR REPLACE TEMP VIEW rf_history AS SELECT * FROM events "
         f"WHERE day >= DATE '{(history_start.astimezone(dt.UTC) - dt.timedelta(days=1)).date().isoformat()}' "
         f"AND day <= DATE '{(start.astimezone(dt.UTC) + dt.timedelta(days=1)).date().isoformat()}' "
-        "AND time >= ? AND time < ?",
-        [history_start, start],
+        f"AND time >= {_timestamp(history_start)} AND time < {_timestamp(start)}"
     )
     create_enriched_view(
         con,
