@@ -19,7 +19,9 @@ def at(hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
     return (WINDOW + dt.timedelta(hours=hour, minutes=minute, seconds=second)).astimezone(dt.UTC)
 
 
-def evidence(n: int, start: dt.datetime | None = None, prefix: str = "ev", system: str = "CIS") -> list[Evidence]:
+def evidence(
+    n: int, start: dt.datetime | None = None, prefix: str = "ev", system: str = "CIS"
+) -> list[Evidence]:
     """``n`` evidence events one second apart."""
     start = start or at(10)
     return [Evidence(f"{prefix}{i:06d}", start + dt.timedelta(seconds=i), system) for i in range(n)]

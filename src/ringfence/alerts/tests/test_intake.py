@@ -30,7 +30,9 @@ def test_new_finding_creates_one_alert_with_its_evidence_and_an_audit_event() ->
     assert alert.event_count == 3
     assert list(alert.evidence.values_list("event_id", flat=True)) == ["ev000000", "ev000001", "ev000002"]
     assert AlertTransition.objects.filter(alert=alert, to_status="new").count() == 1
-    assert AuditEvent.objects.filter(target_type="alerts.alert", target_ref=alert.key, action="create").exists()
+    assert AuditEvent.objects.filter(
+        target_type="alerts.alert", target_ref=alert.key, action="create"
+    ).exists()
 
 
 def test_same_key_again_merges_evidence_without_duplicates() -> None:
@@ -53,7 +55,8 @@ def test_same_key_again_merges_evidence_without_duplicates() -> None:
 
 def test_different_entities_and_windows_are_different_alerts() -> None:
     raise_alerts(
-        [make_finding(entity="CIS/u1"), make_finding(entity="CIS/u2"), make_finding(entity="CIS/u1")], actor="t"
+        [make_finding(entity="CIS/u1"), make_finding(entity="CIS/u2"), make_finding(entity="CIS/u1")],
+        actor="t",
     )
     assert Alert.objects.count() == 2
 
@@ -94,7 +97,9 @@ def test_suppressed_finding_becomes_suppressed_alert_without_notification() -> N
 
 
 def test_expired_or_ended_suppression_no_longer_applies() -> None:
-    s = create_suppression(reason="r", expires_at=timezone.now() + dt.timedelta(days=1), actor="a", system="CIS")
+    s = create_suppression(
+        reason="r", expires_at=timezone.now() + dt.timedelta(days=1), actor="a", system="CIS"
+    )
     s.expires_at = timezone.now() - dt.timedelta(seconds=1)
     s.save()
     result = raise_alerts([make_finding()], actor="t")
