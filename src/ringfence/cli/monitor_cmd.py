@@ -26,11 +26,12 @@ def monitor() -> None:
               help="A new state starts at the lake's first file instead of its current end.")  # fmt: skip
 @click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path),
               help="User rules folder (default <data dir>/rules).")  # fmt: skip
+@click.option("--builtin/--no-builtin", default=True, show_default=True,
+              help="Evaluate the built-in rule pack (with --no-builtin only the rules folder).")  # fmt: skip
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
               help="State folder (default <data dir>/monitor).")  # fmt: skip
-def run(
-    interval: float, once: bool, from_start: bool, rules_dir: Path | None, state_dir: Path | None
-) -> None:
+def run(interval: float, once: bool, from_start: bool, rules_dir: Path | None, builtin: bool,
+        state_dir: Path | None) -> None:  # fmt: skip
     """Follow the lake until SIGTERM or Ctrl-C; prints one JSON line when ready and one per round with findings."""
     import signal
     import sys
@@ -39,8 +40,10 @@ def run(
     from ringfence.detection.engine import load_ruleset
     from ringfence.detection.live import MonitorRunner
 
-    ruleset = load_ruleset(rules_dir=rules_dir) if rules_dir is not None else None
-    runner = MonitorRunner(state_dir=state_dir, ruleset=ruleset, from_start=from_start, interval=interval)
+    def rules() -> object:
+        return load_ruleset(rules_dir=rules_dir, include_builtin=builtin)
+
+    runner = MonitorRunner(state_dir=state_dir, rules=rules, from_start=from_start, interval=interval)
     try:
         if once:
             result = runner.poll()

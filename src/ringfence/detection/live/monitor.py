@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from django.conf import settings
 
 from ringfence.alerts.findings import Finding
+from ringfence.core.timeutil import JST
 from ringfence.logs.schema import EVENT_SCHEMA
 
 from .follower import Position
@@ -51,8 +52,6 @@ log = logging.getLogger(__name__)
 MODE = "live"
 # How late an event may arrive (behind the newest event seen) and still be correlated with its window.
 DEFAULT_LATENESS = dt.timedelta(hours=1)
-# How far back the history for first-seen pairs and baselines reaches.
-DEFAULT_HISTORY = dt.timedelta(days=35)
 JST_OFFSET_US = 9 * 3600 * 1_000_000
 
 Deliver = Callable[[list[Finding]], Any]
@@ -95,7 +94,7 @@ class LiveMonitor:
     ) -> None:
         self.state_dir = state_dir or default_state_dir()
         self.lateness = lateness or getattr(settings, "RINGFENCE_MONITOR_LATENESS", DEFAULT_LATENESS)
-        self.history = history or DEFAULT_HISTORY
+        self.history = history or dt.timedelta(days=_history_days())
         self.registry_check_seconds = registry_check_seconds
         self.con: duckdb.DuckDBPyConnection = open_state(self.state_dir)
         self._snapshot: Path | None = None
@@ -107,48 +106,43 @@ class LiveMonitor:
 
     def set_ruleset(self, ruleset: Any) -> None:
         """Evaluate ``ruleset`` from the next batch on (rules changed in the UI or the rules folder)."""
-        from ringfence.detection.sigma.correlation import match_column
-
         self.ruleset = ruleset
-        detections = {match_column(d.rule_id): d for d in ruleset.detections}
-        correlations = {match_column(c.rule_id): c for c in ruleset.correlations}
+        detections = {d.rule_id: d for d in ruleset.detections}
+        correlations = {c.rule_id: c for c in ruleset.correlations}
         bases: dict[str, str] = {}
 
-        def collect(columns: Sequence[str]) -> None:
-            for column in columns:
-                if column in detections:
-                    bases[detections[column].rule_id] = detections[column].where_sql
-                elif column in correlations:
-                    collect(correlations[column].rule_columns)
+        def collect(rule_ids: Sequence[str]) -> None:
+            for rule_id in rule_ids:
+                if rule_id in detections:
+                    bases[rule_id] = detections[rule_id].where_sql
+                elif rule_id in correlations:  # a correlation of correlations: its own bases
+                    collect(correlations[rule_id].referenced_ids)
 
         spans = [dt.timedelta(0)]
         for correlation in ruleset.correlations:
-            collect(correlation.rule_columns)
-            spans.append(getattr(correlation, "retention", None) or correlation.timespan)
+            collect(correlation.referenced_ids)
+            # ``retention`` covers nested correlations (their timespans add up).
+            spans.append(max(correlation.retention, correlation.timespan))
         self.base_rules = bases
         self.keep_sql = " OR ".join(f"({where})" for where in bases.values()) or "FALSE"
         self.retention = max(spans)
         self.correlation_ids = frozenset(c.rule_id for c in ruleset.correlations)
 
     def refresh_registry(self, force: bool = False) -> Path:
-        """Attach the current registry snapshot; exported again only when the registry changed."""
+        """Attach the current registry snapshot; exported again only when the registry changed.
+
+        Checked at most every ``registry_check_seconds``, not per batch: the check asks the database.
+        """
         from ringfence.detection.enrich import attach_registry, snapshot_registry
 
         now = time.monotonic()
-        if (
-            self._snapshot is not None
-            and not force
-            and now - self._snapshot_checked < self.registry_check_seconds
-        ):
+        fresh = now - self._snapshot_checked < self.registry_check_seconds
+        if self._snapshot is not None and fresh and not force:
             return self._snapshot
         snapshot = snapshot_registry()
         self._snapshot_checked = now
         if snapshot != self._snapshot:
-            if self._snapshot is not None:
-                # Views of the old snapshot are dropped with a fresh connection to the same state file.
-                self.con.close()
-                self.con = open_state(self.state_dir)
-            attach_registry(self.con, snapshot)
+            attach_registry(self.con, snapshot)  # replaces the views of an earlier snapshot
             self._snapshot = snapshot
             log.info("monitor: registry snapshot %s attached", snapshot)
         return snapshot
@@ -217,7 +211,8 @@ class LiveMonitor:
         assert count_row is not None
         result.evaluated = int(count_row[0]) if new_events.num_rows else 0
         if result.evaluated:
-            create_enriched_view(con, "live_new", "enriched_new", history="history_events")
+            self._history_view(count_row[1])
+            create_enriched_view(con, "live_new", "enriched_new", history="live_history")
             con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
             if have_window:
                 con.execute(
@@ -240,6 +235,22 @@ class LiveMonitor:
         return result
 
     # -- internals ------------------------------------------------------------------------------------------
+
+    def _history_view(self, first_new: dt.datetime) -> None:
+        """``live_history``: what a batch analysis of the new events' JST day would take as history.
+
+        ``analyze`` reads the ``history_days`` before its start; its baselines come from those days only and
+        its first-seen flags from those days plus the period itself. The monitor treats each batch as part
+        of the analysis of its (first) JST day: earlier pseudo-events of the same day keep their times for
+        the first-seen flags but lose their record counts, which the baselines ignore (NULL).
+        """
+        day_start = dt.datetime.combine(first_new.astimezone(JST).date(), dt.time.min, tzinfo=JST)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP VIEW live_history AS SELECT * REPLACE "
+            "(CASE WHEN time < $start THEN record_count END AS record_count) "
+            "FROM history_events WHERE time >= $from",
+            {"start": day_start, "from": day_start - self.history},
+        )
 
     def _relevant(
         self, matches: pa.Table, con: duckdb.DuckDBPyConnection, first_new: dt.datetime
@@ -283,12 +294,18 @@ class LiveMonitor:
                 con.execute("CREATE OR REPLACE TABLE window_events AS SELECT * FROM next_window")
                 fold_into_history(con, "live_new")
                 if watermark is not None:
-                    prune_history(con, watermark - self.history)
+                    prune_history(con, watermark - self.history - dt.timedelta(days=1))
             write_position(con, position, watermark, evaluated)
             con.commit()
         except BaseException:
             con.rollback()
             raise
+
+
+def _history_days() -> int:
+    from ringfence.detection.engine.run import history_days
+
+    return history_days()
 
 
 def _load_ruleset() -> Any:

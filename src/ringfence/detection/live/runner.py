@@ -64,6 +64,7 @@ class MonitorRunner:
         state_dir: Path | None = None,
         lake_root: Path | None = None,
         ruleset: Any = None,
+        rules: Callable[[], Any] | None = None,
         deliver: Callable[[list[Finding]], Any] | None = raise_alerts,
         from_start: bool = False,
         interval: float = 2.0,
@@ -73,7 +74,10 @@ class MonitorRunner:
         self.state_dir = state_dir or default_state_dir()
         self.lake_root = lake_root or lake_dir()
         self._lock: IO[bytes] | None = lock_state(self.state_dir)
-        self.monitor = LiveMonitor(self.state_dir, ruleset)
+        # ``rules`` loads the rule set (default: built-in pack, rules folder, settings), again every minute
+        # so that rules enabled, disabled or tuned in the UI take effect; a fixed ``ruleset`` is kept.
+        self.load_rules = rules or _default_rules
+        self.monitor = LiveMonitor(self.state_dir, ruleset if ruleset is not None else self.load_rules())
         self.deliver = deliver
         self.interval = interval
         self.max_events = max_events
@@ -137,10 +141,8 @@ class MonitorRunner:
     def _maybe_reload_rules(self) -> None:
         if not self.reload_rules or time.monotonic() - self._rules_checked < RULES_CHECK_SECONDS:
             return
-        from ringfence.detection.engine import load_ruleset
-
         self._rules_checked = time.monotonic()
-        ruleset = load_ruleset()
+        ruleset = self.load_rules()
         if getattr(ruleset, "digest", None) != getattr(self.monitor.ruleset, "digest", None):
             self.monitor.set_ruleset(ruleset)
             log.info("monitor: rules reloaded")
@@ -205,6 +207,12 @@ class MonitorRunner:
             "last_round_seconds": round(last.seconds, 4) if last else None,
             "findings": self.totals.findings,
         }
+
+
+def _default_rules() -> Any:
+    from ringfence.detection.engine import load_ruleset
+
+    return load_ruleset()
 
 
 def _empty() -> Any:
