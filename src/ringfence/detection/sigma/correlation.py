@@ -27,7 +27,7 @@ from sigma.correlations import (
     SigmaRuleReference,
 )
 
-from ringfence.core.errors import BadInput, InputProblem
+from ringfence.core.errors import BadInput, InputProblem, RingfenceError
 
 from .correlation_dialect import check_dialect, render
 from .correlation_sql import (
@@ -40,6 +40,7 @@ from .correlation_sql import (
     build_sql,
     quote,
 )
+from .fields import resolve_field
 
 # Key of the custom attribute holding a range condition (see prepare_correlation_document).
 RANGE_CONDITION_KEY = "ringfence_condition"
@@ -123,7 +124,7 @@ def compile_correlation(
     fields = _FieldResolver(ctx, rule, resolved, flags, where)
 
     group = tuple((name, fields.sql(name, "correlation.group-by")) for name in (rule.group_by or []))
-    conditions, fieldref, percentile = _conditions(rule, kind, len(resolved), where)
+    conditions, fieldref, percentile = _conditions(rule, kind, where)
     value_sql = None
     if kind in AGGREGATE_KINDS and kind != "event_count":
         if not fieldref:
@@ -269,16 +270,14 @@ class _FieldResolver:
         return self._plain(name)
 
     def _plain(self, name: str) -> str:
-        column = name if name in self.columns else self.mapping.get(name)
-        if column is not None and column in self.columns:
-            self.read.append(column)
-            return quote(column)
-        if "extra" in self.columns:
-            self.read.append("extra")
-            key = name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else '"' + name.replace('"', "") + '"'
-            return f"json_extract_string(\"extra\", '$.{key}')"
-        # A field that exists nowhere is missing: it groups nothing and has no value (Sigma's missing field).
-        return "CAST(NULL AS VARCHAR)"
+        # The same resolution as detections (column, mapped taxonomy name, `extra` key, or missing), so a
+        # field means the same thing in a rule and in the correlation on top of it.
+        try:
+            ref = resolve_field(name, self.columns, self.mapping)
+        except RingfenceError as error:
+            raise _bad(self.where, name, str(error)) from error
+        self.read.extend(sorted(ref.columns))
+        return ref.sql
 
 
 def _ref_text(ref: SigmaRuleReference | str) -> str:
@@ -286,37 +285,35 @@ def _ref_text(ref: SigmaRuleReference | str) -> str:
 
 
 def _conditions(
-    rule: SigmaCorrelationRule, kind: str, n_rules: int, where: tuple[str, int | None]
+    rule: SigmaCorrelationRule, kind: str, where: tuple[str, int | None]
 ) -> tuple[tuple[Condition, ...], str | None, float | None]:
-    raw = rule.custom_attributes.get(RANGE_CONDITION_KEY)
-    if raw is None:
-        corr = rule.custom_attributes.get("correlation")
-        raw = corr.get("condition") if isinstance(corr, dict) else None
-    if isinstance(raw, dict):
-        conds = []
-        for key, value in raw.items():
-            if key in ("field", "percentile"):
-                continue
-            if key not in OPERATORS:
-                raise _bad(where, "correlation.condition", f"unknown condition operator {key!r}")
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise _bad(where, f"correlation.condition.{key}", f"{value!r} is not a number")
-            conds.append(Condition(key, float(value)))
-        if not conds:
-            raise _bad(where, "correlation.condition", "the condition has no comparison")
-        percentile = raw.get("percentile")
-        return tuple(conds), raw.get("field"), float(percentile) if percentile is not None else None
+    """The comparisons, the value field and the percentile of the rule's condition.
+
+    The parsed condition object comes first: the engine writes tuned thresholds into it. A range keeps its
+    other bounds under ``ringfence_condition`` (see prepare_correlation_document).
+    """
     cond = rule.condition
-    if isinstance(cond, SigmaCorrelationCondition):
-        fieldref = (
-            cond.fieldref if isinstance(cond.fieldref, str) or cond.fieldref is None else cond.fieldref[0]
-        )
-        pct = float(cond.percentile) if cond.percentile is not None else None
-        return (Condition(cond.op.name.lower(), float(cond.count)),), fieldref, pct
-    # Extended (boolean) temporal condition: no numeric comparison.
-    if kind not in TEMPORAL_KINDS:
-        raise _bad(where, "correlation.condition", "an extended condition needs a temporal type")
-    return (), None, None
+    if not isinstance(cond, SigmaCorrelationCondition):
+        # An extended (boolean) temporal condition: no numeric comparison.
+        if kind not in TEMPORAL_KINDS:
+            raise _bad(where, "correlation.condition", "an extended condition needs a temporal type")
+        return (), None, None
+    primary = cond.op.name.lower()
+    conds = [Condition(primary, float(cond.count))]
+    extra_bounds = rule.custom_attributes.get(RANGE_CONDITION_KEY) or {}
+    if not isinstance(extra_bounds, dict):
+        raise _bad(where, RANGE_CONDITION_KEY, "expected a mapping of condition operators")
+    for key, value in extra_bounds.items():
+        if key in ("field", "percentile", primary):
+            continue
+        if key not in OPERATORS:
+            raise _bad(where, "correlation.condition", f"unknown condition operator {key!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _bad(where, f"correlation.condition.{key}", f"{value!r} is not a number")
+        conds.append(Condition(key, float(value)))
+    fieldref = cond.fieldref if isinstance(cond.fieldref, str) or cond.fieldref is None else cond.fieldref[0]
+    pct = float(cond.percentile) if cond.percentile is not None else None
+    return tuple(conds), fieldref, pct
 
 
 def _relative(

@@ -6,12 +6,22 @@ from datetime import timedelta
 
 import pyarrow as pa
 import pytest
-from sigma.correlations import SigmaCorrelationRule
+from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationRule
 
 from ringfence.core.errors import BadInput
 from ringfence.detection.sigma.correlation import compile_correlation
 
-from .sigma_correlation_support import StubContext, at, base_rules, compile_text, events, fired, run
+from .sigma_correlation_support import (
+    StubContext,
+    StubDetection,
+    at,
+    base_rules,
+    compile_text,
+    events,
+    fired,
+    load,
+    run,
+)
 
 
 def count_rule(condition: str, timespan: str = "10m", group_by: str = "[system, account]") -> str:
@@ -169,3 +179,18 @@ def test_unknown_reference_is_refused_with_its_place() -> None:
     rule = SigmaCorrelationRule.from_yaml(text)
     with pytest.raises(BadInput, match=r"correlation.rules.*unknown rule 'nowhere'"):
         compile_correlation(rule, {}, StubContext())
+
+
+def test_a_threshold_tuned_into_the_parsed_rule_is_used() -> None:
+    """The engine writes a tuned threshold into the parsed condition before compiling; the range bound stays."""
+    rules = load(count_rule("{gte: 2, lte: 3}"))
+    correlation = rules[-1]
+    assert isinstance(correlation, SigmaCorrelationRule)
+    assert isinstance(correlation.condition, SigmaCorrelationCondition)
+    correlation.condition.count = 3
+    bases = {"failed_logon": StubDetection("failed_logon", "failed_logon")}
+    compiled = compile_correlation(correlation, bases, StubContext())
+    table = events(
+        [{"t": m, "account": "u", "hit": ["failed_logon"]} for m in (0, 1, 2, 3)], ["failed_logon"]
+    )
+    assert fired(compiled, table) == ["e002"]
