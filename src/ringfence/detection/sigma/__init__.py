@@ -22,3 +22,10 @@ __all__ = [
     "parse_rules",
     "rule_identity",
 ]
+
+# Correlations (C3), re-exported for convenience.
+from ringfence.detection.sigma.correlation import (  # noqa: I001 - kept apart from the block above
+    CompiledCorrelation as CompiledCorrelation,
+    compile_correlation as compile_correlation,
+    match_column as match_column,
+)
