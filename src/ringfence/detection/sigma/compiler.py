@@ -62,6 +62,8 @@ from ringfence.detection.sigma.values import (
 )
 
 TRUE, FALSE = "TRUE", "FALSE"
+# Timestamp-part modifiers (hour, day …) read instants in the utility's time zone (no DST in Japan).
+LOCAL_TIME_ZONE = "Asia/Tokyo"
 # Columns searched by keyword detections (values without a field), in this order of preference.
 KEYWORD_COLUMNS = ("raw", "message")
 _COMPARE = {
@@ -213,7 +215,9 @@ class _Compiler:
         """Apply a predicate to a field; on list columns it holds when any element satisfies it."""
         if ref.kind is not FieldKind.LIST:
             return predicate(ref)
-        element = FieldRef(ref.name, "_sigma_element", FieldKind.TEXT, "_sigma_element", frozenset())
+        element = FieldRef(
+            ref.name, "_sigma_element", FieldKind.TEXT, "_sigma_element", frozenset(), "VARCHAR"
+        )
         inner = predicate(element)
         return f"(array_length(list_filter({ref.sql}, lambda _sigma_element: {inner})) > 0)"
 
@@ -324,7 +328,10 @@ class _Compiler:
         return f"(lower({self.text(ref)}) = {sql_string('true' if value else 'false')})"
 
     def time_part(self, ref: FieldRef, value: SigmaTimestampPart) -> str:
+        """hour/day/… of a time; instants (TIMESTAMPTZ) are read in Japan time, like ``hour_jst``."""
         operand = ref.sql if ref.kind is FieldKind.TEMPORAL else f"TRY_CAST({self.text(ref)} AS TIMESTAMP)"
+        if "WITH TIME ZONE" in ref.sql_type.upper() or ref.sql_type.upper() == "TIMESTAMPTZ":
+            operand = f"({operand} AT TIME ZONE {sql_string(LOCAL_TIME_ZONE)})"
         return f"(EXTRACT({_TIME_PART[value.timestamp_part]} FROM {operand}) = {sql_number(value.number)})"
 
     def field_reference(self, ref: FieldRef, value: SigmaFieldReference) -> str:

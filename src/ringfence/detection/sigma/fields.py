@@ -91,6 +91,7 @@ class FieldRef:
     kind: FieldKind
     exists_sql: str
     columns: frozenset[str]
+    sql_type: str = "VARCHAR"
 
     @property
     def missing(self) -> bool:
@@ -121,4 +122,4 @@ def resolve_field(name: str, columns: Mapping[str, str], mapping: Mapping[str, s
 
 def _column(name: str, column: str, sql_type: str) -> FieldRef:
     ident = quote_ident(column)
-    return FieldRef(name, ident, kind_of(sql_type), ident, frozenset({column}))
+    return FieldRef(name, ident, kind_of(sql_type), ident, frozenset({column}), sql_type)

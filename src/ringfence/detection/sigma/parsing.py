@@ -15,11 +15,15 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 
 from ringfence.core.errors import BadInput, InputProblem
 
 SigmaRuleType = SigmaRule | SigmaCorrelationRule
+
+# The specification names `utf16le` (with `wide` as its alias); pySigma 2.0.1 only knows `wide`.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 # pySigma error class name fragment -> top-level key it concerns
 _ERROR_KEYS = (

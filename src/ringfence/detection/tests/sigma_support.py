@@ -39,7 +39,7 @@ SCHEMA = pa.schema(
 )
 
 
-def table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+def table(rows: Sequence[Any]) -> pa.Table:
     """Rows as an Arrow table of SCHEMA; ``event_id`` defaults to e<n>, ``extra`` dicts become JSON."""
     filled = []
     for n, row in enumerate(rows):
@@ -78,7 +78,7 @@ def compile_text(
     return compile_detection(rule, ctx)  # type: ignore[arg-type]
 
 
-def matching(detection: str, rows: Sequence[Mapping[str, Any]], **kwargs: Any) -> list[str]:
+def matching(detection: str, rows: Sequence[Any], **kwargs: Any) -> list[str]:
     """event_ids of ``rows`` the detection matches (in row order)."""
     arrow = table(rows)
     compiled = compile_text(detection, arrow, **kwargs)
@@ -88,7 +88,7 @@ def matching(detection: str, rows: Sequence[Mapping[str, Any]], **kwargs: Any) -
     return sorted((r[0] for r in con.execute(query).fetchall()), key=lambda e: int(e[1:]))
 
 
-def flag_values(detection: str, rows: Sequence[Mapping[str, Any]], **kwargs: Any) -> list[Any]:
+def flag_values(detection: str, rows: Sequence[Any], **kwargs: Any) -> list[Any]:
     """The detection's value for every row (as a SELECT column): must be TRUE/FALSE, never NULL."""
     arrow = table(rows)
     compiled = compile_text(detection, arrow, **kwargs)
