@@ -53,6 +53,12 @@ def _campaign(campaign_id: int):  # type: ignore[no-untyped-def]
     return campaign
 
 
+def _every_system() -> list[str]:
+    from ringfence.registry.models import InformationSystem
+
+    return list(InformationSystem.objects.order_by("code").values_list("code", flat=True))
+
+
 @click.group(name="report")
 def report() -> None:
     """Periodic analysis campaigns and go-live verification: create, run, sign, export."""
@@ -70,6 +76,11 @@ def report() -> None:
     multiple=True,
     help="System code (repeat); default: all holding non-public information.",
 )
+@click.option(
+    "--all-systems",
+    is_flag=True,
+    help="Every system in the registry, not only those holding non-public information.",
+)
 @click.option("--go-live", "go_live", help="A go-live verification of this system (period: its first days).")
 @click.option("--due", help="Sign-off due date (YYYY-MM-DD); default 30 days after the period.")
 @click.option("--reviewer", multiple=True, help="SYSTEM=LOGIN responsible reviewer (SYSTEM * for all).")
@@ -79,6 +90,7 @@ def create(
     start: str | None,
     end: str | None,
     systems: tuple[str, ...],
+    all_systems: bool,
     go_live: str | None,
     due: str | None,
     reviewer: tuple[str, ...],
@@ -105,7 +117,7 @@ def create(
             end=last,
             actor=_actor(),
             kind=CampaignKind.PERIODIC,
-            systems=list(systems) or None,
+            systems=list(systems) or (_every_system() if all_systems else None),
             due_on=_day(due) if due else None,
             reviewers=_assignments(reviewer, "--reviewer"),
             approvers=_assignments(approver, "--approver"),

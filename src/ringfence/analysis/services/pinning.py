@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from django.db.models import Sum
 from django.utils import timezone
 
 from ringfence.core.errors import RingfenceError
 from ringfence.core.timeutil import JST
-from ringfence.logs.ingest.models import SourceTally
+from ringfence.logs.ingest.models import QuarantinedLine
 from ringfence.logs.lake.layout import lake_dir
 from ringfence.logs.lake.manifest import scan
 from ringfence.logs.lake.query import HIVE_TYPES
 from ringfence.logs.schema import EVENT_SCHEMA
+from ringfence.logs.selectors import configured_sources
 
 
 @dataclass(frozen=True)
@@ -108,25 +109,63 @@ def pin_inputs(
         ),
         key=lambda f: f.path,
     )
-    tallies: dict[str, tuple[str, int, int]] = {}
-    rows = (
-        SourceTally.objects.filter(hour__gte=start, hour__lt=end, system__in=wanted_systems)
-        .values("source", "system")
-        .annotate(events=Sum("events"), quarantined=Sum("quarantined"))
-    )
-    for row in rows:
-        tallies[str(row["source"])] = (
-            str(row["system"]),
-            int(row["events"] or 0),
-            int(row["quarantined"] or 0),
-        )
-    return Pin(
+    pin = Pin(
         known_at=known_at or timezone.now(),
         lake_seq=manifest.head_seq,
         lake_head_hash=manifest.head_hash,
         files=tuple(files),
-        tallies=tallies,
     )
+    tallies = _line_tallies(pin, start, end, root)
+    # Sources defined for these systems that delivered nothing in the period are part of what is expected.
+    for definition in configured_sources().values():
+        if definition.system in wanted_systems and definition.id not in tallies:
+            tallies[definition.id] = (definition.system, 0, 0)
+    return Pin(pin.known_at, pin.lake_seq, pin.lake_head_hash, pin.files, dict(sorted(tallies.items())))
+
+
+def _line_tallies(
+    pin: Pin, start: dt.datetime, end: dt.datetime, root: Path
+) -> dict[str, tuple[str, int, int]]:
+    """Per source: (system, events of the period, lines quarantined from the same input).
+
+    A quarantined line has no time (it could not be parsed), so it is matched to the period through where
+    it came from: lines from the files that delivered the period's events; for streamed events (no file),
+    lines of the same source without a file received during the period or the day after. Source tallies
+    are by hour of receipt, which says nothing about a past week loaded later, so they are not used.
+    """
+    con = connect_pinned(pin, root)
+    try:
+        rows = con.execute(
+            "SELECT source, any_value(system), coalesce(source_file, ''), count(*) FROM events "
+            "WHERE time >= ? AND time < ? GROUP BY source, source_file",
+            [start, end],
+        ).fetchall()
+    finally:
+        con.close()
+    system_of: dict[str, str] = {}
+    stored: dict[str, int] = defaultdict(int)
+    files_of: dict[str, set[str]] = defaultdict(set)
+    streamed: set[str] = set()
+    for source, system, source_file, count in rows:
+        system_of[str(source)] = str(system)
+        stored[str(source)] += int(count)
+        if source_file:
+            files_of[str(source)].add(str(source_file))
+        else:
+            streamed.add(str(source))
+    quarantined: dict[str, int] = defaultdict(int)
+    for source, names in files_of.items():
+        ordered = sorted(names)
+        for offset in range(0, len(ordered), 500):
+            quarantined[source] += QuarantinedLine.objects.filter(
+                source=source, source_file__in=ordered[offset : offset + 500], received_at__lte=pin.known_at
+            ).count()
+    for source in streamed:
+        quarantined[source] += QuarantinedLine.objects.filter(
+            source=source, source_file="", received_at__gte=start,
+            received_at__lt=min(end + dt.timedelta(days=1), pin.known_at),
+        ).count()  # fmt: skip
+    return {source: (system_of[source], stored[source], quarantined[source]) for source in sorted(system_of)}
 
 
 def file_problems(pin: Pin, root: Path | None = None) -> dict[str, list[str]]:
