@@ -30,6 +30,7 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("logs:sources", _("Log sources"), Perm.LOGS_VIEW),
     ("logs:search", _("Event search"), Perm.EVENTS_SEARCH),
     ("alerts:list", _("Alerts"), Perm.ALERTS_VIEW),
+    ("detection:rules", _("Detection rules"), Perm.RULES_VIEW),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
 
