@@ -34,3 +34,12 @@ def rule_setting_history(rule_id: str) -> QuerySet[RuleSetting]:
 
 def recent_runs(limit: int = 20) -> QuerySet[AnalysisRun]:
     return AnalysisRun.objects.order_by("-started_at")[:limit]
+
+
+def last_findings_by_rule(runs: int = 20) -> dict[str, dict[str, Any]]:
+    """rule_id -> findings in the most recent analysis run that had any for it (count, run end time)."""
+    last: dict[str, dict[str, Any]] = {}
+    for run in AnalysisRun.objects.order_by("-started_at")[:runs]:
+        for rule_id, count in (run.per_rule or {}).items():
+            last.setdefault(rule_id, {"count": count, "at": run.finished_at or run.started_at, "run": run.pk})
+    return last

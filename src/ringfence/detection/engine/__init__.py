@@ -9,7 +9,7 @@
 
 from .evaluate import evaluate, evaluate_detailed
 from .incidents import findings_from, window_start
-from .loader import RuleSet, catalogue, load_ruleset, user_rules_dir
+from .loader import RuleSet, catalogue, display_ruleset, load_ruleset, user_rules_dir
 from .meta import RuleMeta
 from .run import AnalysisResult, analyze, prepare
 
@@ -19,6 +19,7 @@ __all__ = [
     "RuleSet",
     "analyze",
     "catalogue",
+    "display_ruleset",
     "evaluate",
     "evaluate_detailed",
     "findings_from",

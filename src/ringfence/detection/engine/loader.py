@@ -395,9 +395,37 @@ def _registry_placeholders() -> dict[str, tuple[str, ...]]:
     return registry_placeholders(snapshot_registry())
 
 
+_CACHE: dict[str, tuple[tuple[Any, ...], RuleSet]] = {}
+
+
+def _signature() -> tuple[Any, ...]:
+    """What a loaded rule set depends on: the rule files (path, size, mtime) and the newest setting."""
+    from ringfence.detection.models import RuleSetting
+
+    files = rule_files(BUILTIN_DIR) + rule_files(user_rules_dir())
+    stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    newest = RuleSetting.objects.order_by("-id").values_list("id", flat=True).first()
+    return stats, newest
+
+
+def display_ruleset() -> RuleSet:
+    """The rule set for pages and catalogues: never raises for a broken user rule (see ``problems``),
+    binds ``expand`` placeholders to empty lists (nothing is evaluated), and is cached until a rule file
+    or a setting changes."""
+    from .placeholders import PLACEHOLDER_NAMES
+
+    signature = _signature()
+    cached = _CACHE.get("display")
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    ruleset = load_ruleset(strict=False, placeholders=dict.fromkeys(PLACEHOLDER_NAMES, ()))
+    _CACHE["display"] = (signature, ruleset)
+    return ruleset
+
+
 def catalogue() -> dict[str, RuleMeta]:
     """Every loaded rule's metadata (for alert pages and reports); never fails on a broken user rule."""
     try:
-        return load_ruleset(strict=False, placeholders={}).meta
+        return display_ruleset().meta
     except RingfenceError:
         return {}

@@ -37,6 +37,15 @@ def parse_span(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=int(found.group(1)) * _SPAN_UNITS[found.group(2)])
 
 
+def span_text(span: dt.timedelta) -> str:
+    """A timedelta in the largest Sigma unit that divides it (``86400 s`` → ``1d``)."""
+    seconds = int(span.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _SPAN_UNITS[unit] == 0:
+            return f"{seconds // _SPAN_UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
 @dataclass(frozen=True)
 class RuleMeta:
     """Everything shown about a rule, and how its matches become alerts."""
@@ -62,6 +71,10 @@ class RuleMeta:
     threshold: float | None = None  # a correlation's condition count in force (after settings)
     timespan: str = ""  # a correlation's timespan in force (after settings)
     inactive_reason: str = ""  # non-empty: loaded but not evaluated (e.g. its fields exist nowhere)
+
+    def window_text(self) -> str:
+        """The incident window in Sigma notation (``1d``, ``1h``, ``30m``)."""
+        return span_text(self.incident_window)
 
     def title(self, language: str) -> str:
         """The title in ``language`` ("ja…" → Japanese when there is one)."""
