@@ -22,17 +22,30 @@ Timelines (TEMP tables, documented in docs/detection-fields.md):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
-from ringfence.registry.lake_export import TABLE_NAMES, read_manifest
-
 from .fields import LEVELS
 
 INF = "'infinity'::TIMESTAMPTZ"
 ATTACHED_MARKER = "rf_registry_attached"
+# The tables of ringfence.registry.lake_export (not imported: this module must load without Django models).
+REGISTRY_TABLES = (
+    "people",
+    "units",
+    "unit_responsibilities",
+    "role_memberships",
+    "entitlements",
+    "accounts",
+    "systems",
+    "terminals",
+    "rooms",
+    "zones",
+    "network_segments",
+)
 
 
 def _sql_string(text: str) -> str:
@@ -50,18 +63,21 @@ def _level_rank(column: str) -> str:
 
 MACROS = (
     # Accounts match case-insensitively, without a Windows domain prefix (DOMAIN\user) or a UPN suffix
-    # (user@domain): sources spell the same ID all three ways.
+    # (user@domain): sources spell the same ID all three ways. The regular expressions run only on values
+    # holding either separator (this is evaluated for every event).
     r"""CREATE OR REPLACE TEMP MACRO rf_account_key(a) AS
-        nullif(lower(trim(regexp_replace(regexp_replace(a, '^.*\\', ''), '@.*$', ''))), '')""",
+        nullif(lower(trim(CASE WHEN contains(a, '\') OR contains(a, '@')
+            THEN regexp_replace(regexp_replace(a, '^.*\\', ''), '@.*$', '') ELSE a END)), '')""",
     # A dotted IPv4 address as an integer, NULL for anything else (IPv6, names, leading zeros).
     r"""CREATE OR REPLACE TEMP MACRO rf_ipv4(s) AS
         CASE WHEN regexp_full_match(s, '((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)')
         THEN split_part(s, '.', 1)::BIGINT * 16777216 + split_part(s, '.', 2)::BIGINT * 65536
              + split_part(s, '.', 3)::BIGINT * 256 + split_part(s, '.', 4)::BIGINT END""",
-    # Host names match case-insensitively on their first label (PC-01 = pc-01.corp.example); addresses as is.
+    # Host names match case-insensitively on their first label (PC-01 = pc-01.corp.example). A name whose
+    # first label is a number is an address written as a host name: no key (addresses match by src_ip).
     r"""CREATE OR REPLACE TEMP MACRO rf_host_key(h) AS
-        CASE WHEN rf_ipv4(trim(h)) IS NOT NULL THEN trim(h)
-             ELSE nullif(lower(split_part(trim(h), '.', 1)), '') END""",
+        CASE WHEN TRY_CAST(split_part(trim(h), '.', 1) AS BIGINT) IS NULL
+             THEN nullif(lower(split_part(trim(h), '.', 1)), '') END""",
     "CREATE OR REPLACE TEMP MACRO rf_tag_key(t) AS nullif(lower(trim(t)), '')",
 )
 
@@ -268,11 +284,14 @@ def attach_registry(con: duckdb.DuckDBPyConnection, snapshot_dir: Path) -> None:
     snapshot_dir = Path(snapshot_dir).resolve()
     if attached_snapshot(con) == str(snapshot_dir):
         return
-    manifest = read_manifest(snapshot_dir)
-    missing = [name for name in TABLE_NAMES if name not in manifest["tables"]]
+    try:
+        manifest = json.loads((snapshot_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{snapshot_dir}: not a registry snapshot ({exc})") from exc
+    missing = [name for name in REGISTRY_TABLES if name not in manifest.get("tables", {})]
     if missing:
         raise ValueError(f"{snapshot_dir}: registry snapshot lacks tables {', '.join(missing)}")
-    for name in TABLE_NAMES:
+    for name in REGISTRY_TABLES:
         path = snapshot_dir / manifest["tables"][name]["file"]
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW reg_{name} AS SELECT * FROM read_parquet({_sql_string(str(path))})"

@@ -27,8 +27,6 @@ from django.conf import settings
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from ringfence.registry.lake_export import TABLES, export_registry_tables
-
 FINGERPRINT_FILE = "fingerprint.json"
 KEEP_SNAPSHOTS = 3
 KEEP_YOUNGER_THAN = dt.timedelta(days=1)
@@ -47,6 +45,8 @@ def snapshots_dir() -> Path:
 
 def registry_fingerprint() -> str:
     """A digest that changes whenever any registry table gains or supersedes a row."""
+    from ringfence.registry.lake_export import TABLES  # Django models: imported when used
+
     parts: list[Any] = []
     for spec in TABLES:
         stats = spec.queryset().aggregate(
@@ -101,6 +101,8 @@ def snapshot_registry(target: Path | None = None, known_at: dt.datetime | None =
     was taken. With ``known_at`` (re-running an analysis as the registry was known then) the export is cut
     at that moment and always written afresh.
     """
+    from ringfence.registry.lake_export import export_registry_tables
+
     fingerprint = registry_fingerprint() if known_at is None else None
     if target is not None:
         if fingerprint is not None and _read_fingerprint(target) == fingerprint:

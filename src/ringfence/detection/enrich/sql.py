@@ -138,10 +138,14 @@ FROM {source} WHERE {" AND ".join(where) or "TRUE"}"""
 
 
 def _history_view(con: duckdb.DuckDBPyConnection, view: str, history: str) -> None:
+    columns = _columns(con, history)
+    needed = ("time", "system", "account", "terminal", "src_host", "src_ip", "record_count")
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise ValueError(f"{history}: not an event relation, columns missing: {', '.join(missing)}")
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW {view} AS
-SELECT "time", system, record_count, {_jst_expr('"time"')} AS time_jst, rf_account_key(account) AS rf_akey,
-       rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey, nullif(trim(src_ip), '') AS rf_ip
+SELECT "time", system, account, terminal, src_host, src_ip, record_count, {_jst_expr('"time"')} AS time_jst
 FROM {history}"""
     )
 
@@ -171,56 +175,72 @@ def _terminal_value(column: str, t: str = "t") -> str:
     )
 
 
-def _first_seen_sql(prefix: str, base: str, history_base: str | None) -> list[str]:
-    """Views of the earliest time of every (system, account) and (system, account, terminal or address) pair.
+def _raw_pairs_sql(relation: str) -> str:
+    """The earliest event per raw (system, account, terminal, host, address) and JST day, keys normalised after
+    grouping (normalising a few distinct values is cheaper than every event)."""
+    return f"""
+SELECT system, rf_account_key(account) AS rf_akey, rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey,
+       nullif(trim(src_ip), '') AS rf_ip, "time"
+FROM (SELECT system, account, terminal, src_host, src_ip, CAST(time_jst AS DATE) AS d, min("time") AS "time"
+      FROM {relation} WHERE account IS NOT NULL GROUP BY ALL)"""
 
-    Terminal resolution for the pairs happens on day aggregates (the earliest event of each raw key per JST
-    day), not on every event: the result differs only if the ledger changes a terminal's tag, host name or
-    address in the middle of the day the pair first occurs.
+
+def _pair_firsts_sql(raw: str) -> tuple[str, str]:
+    """(per system and account, per system, account and terminal-or-address) earliest times over ``raw``.
+
+    Terminal resolution for the pairs happens on the day aggregates (the earliest event of each raw key per
+    JST day), not on every event: the result differs from per-event resolution only if the ledger changes a
+    terminal's tag, host name or address in the middle of the day the pair first occurs.
     """
-    sources = [base] + ([history_base] if history_base else [])
-    union = " UNION ALL ".join(
-        f'SELECT system, rf_akey, rf_tkey, rf_hkey, rf_ip, CAST(time_jst AS DATE) AS d, min("time") AS "time" '
-        f"FROM {s} WHERE rf_akey IS NOT NULL GROUP BY ALL"
-        for s in sources
+    per_system = (
+        f'SELECT system, rf_akey, min("time") AS first_time FROM {raw} WHERE rf_akey IS NOT NULL GROUP BY ALL'
     )
-    return [
-        f"""CREATE OR REPLACE TEMP VIEW {prefix}__first_raw AS {union}""",
-        f"""CREATE OR REPLACE TEMP VIEW {prefix}__first_sys AS
-SELECT system, rf_akey, min("time") AS first_time FROM {prefix}__first_raw GROUP BY ALL""",
-        f"""CREATE OR REPLACE TEMP VIEW {prefix}__first_term AS
-SELECT r.system, r.rf_akey, coalesce({_terminal_value("asset_tag", "ft")}, r.rf_ip) AS term_key,
-       min(r."time") AS first_time
-FROM {prefix}__first_raw r
+    term_key = f"coalesce({_terminal_value('asset_tag', 'ft')}, r.rf_ip)"
+    per_terminal = f"""
+SELECT r.system, r.rf_akey, {term_key} AS term_key, min(r."time") AS first_time
+FROM {raw} r
 {_terminal_joins("r", "ft")}
-WHERE coalesce({_terminal_value("asset_tag", "ft")}, r.rf_ip) IS NOT NULL
-GROUP BY ALL""",
-    ]
+WHERE r.rf_akey IS NOT NULL AND {term_key} IS NOT NULL
+GROUP BY ALL"""
+    return per_system, per_terminal
 
 
-def _baseline_sql(prefix: str, history_base: str) -> list[str]:
-    """Views of the p95 of records per hour and per JST day, per person and per unit, over the history."""
-    statements = []
+def _history_tables(con: duckdb.DuckDBPyConnection, prefix: str, history_base: str) -> None:
+    """Aggregates of the history, kept as TEMP tables: the history is read once, when the view is created.
+
+    Baselines: the p95 of records per hour and per JST day, per person and per unit (peers), where each
+    hour's (day's) records are attributed to the account's owner and the owner's unit at that time.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}__history_raw AS {_raw_pairs_sql(history_base)}")
+    per_system, per_terminal = _pair_firsts_sql(f"{prefix}__history_raw")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}__history_first_sys AS {per_system}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}__history_first_term AS {per_terminal}")
+    con.execute(f"DROP TABLE {prefix}__history_raw")
     for grain, bucket in (("hourly", "date_trunc('hour', time_jst)"), ("daily", "CAST(time_jst AS DATE)")):
-        statements += [
-            f"""CREATE OR REPLACE TEMP VIEW {prefix}__{grain}_person_bucket AS
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {prefix}__{grain}_bucket AS
 WITH per_account AS (
-    SELECT system, rf_akey, {bucket} AS bucket, min("time") AS t, sum(record_count) AS n
-    FROM {history_base} WHERE rf_akey IS NOT NULL GROUP BY ALL
+    SELECT system, rf_account_key(account) AS rf_akey, bucket, t, n
+    FROM (SELECT system, account, {bucket} AS bucket, min("time") AS t, sum(record_count) AS n
+          FROM {history_base} WHERE account IS NOT NULL GROUP BY ALL)
 )
 SELECT a.owner, a.unit_code, p.bucket, sum(p.n) AS n
 FROM per_account p JOIN rf_account_tl a
   ON a.system_code = p.system AND a.account_key = p.rf_akey AND p.t >= a.vf AND p.t < a.vt
 WHERE a.owner IS NOT NULL AND p.n IS NOT NULL
-GROUP BY ALL""",
-            f"""CREATE OR REPLACE TEMP VIEW {prefix}__{grain}_person AS
+GROUP BY ALL"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {prefix}__{grain}_person AS
 SELECT owner, quantile_cont(n, 0.95) AS p95
-FROM (SELECT owner, bucket, sum(n) AS n FROM {prefix}__{grain}_person_bucket GROUP BY ALL) GROUP BY ALL""",
-            f"""CREATE OR REPLACE TEMP VIEW {prefix}__{grain}_unit AS
-SELECT unit_code, quantile_cont(n, 0.95) AS p95
-FROM {prefix}__{grain}_person_bucket WHERE unit_code IS NOT NULL GROUP BY ALL""",
-        ]
-    return statements
+FROM (SELECT owner, bucket, sum(n) AS n FROM {prefix}__{grain}_bucket GROUP BY ALL) GROUP BY ALL"""
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {prefix}__{grain}_unit AS
+SELECT unit_code, quantile_cont(n, 0.95) AS p95 FROM {prefix}__{grain}_bucket
+WHERE unit_code IS NOT NULL GROUP BY ALL"""
+        )
+        con.execute(f"DROP TABLE {prefix}__{grain}_bucket")
 
 
 def _required_level_sql() -> str:
@@ -268,18 +288,24 @@ def create_enriched_view(
     _ensure_calendar(con, _calendar_years(con, source, start, end))
     base, history_base = f"{name}__base", f"{name}__history" if history else None
     _base_view(con, base, source, start, end, systems)
-    statements = _first_seen_sql(name, base, history_base)
-    if history and history_base:
-        _history_view(con, history_base, history)
-        statements += _baseline_sql(name, history_base)
-    statements.append(
+    if history_base:
+        _history_view(con, history_base, history or "")
+        _history_tables(con, name, history_base)
+    con.execute(
         f"""CREATE OR REPLACE TEMP VIEW {name}__ipnet AS
 SELECT i.rf_ip, n.vf, n.vt, n.cidr, n.zone_code, n.zone_kind
 FROM (SELECT rf_ip, rf_ipv4(rf_ip) AS ip_int FROM (SELECT DISTINCT rf_ip FROM {base} WHERE rf_ip IS NOT NULL)) i
 JOIN rf_net_tl n ON n.block = i.ip_int // 65536 AND i.ip_int BETWEEN n.ip_lo AND n.ip_hi"""
     )
-    for statement in statements:
-        con.execute(statement)
+    src_system, src_terminal = _pair_firsts_sql("first_raw")
+    if history_base:
+        src_system = f"SELECT * FROM ({src_system}) UNION ALL SELECT * FROM {name}__history_first_sys"
+        src_terminal = f"SELECT * FROM ({src_terminal}) UNION ALL SELECT * FROM {name}__history_first_term"
+    # One pass over the source for both pair aggregates (MATERIALIZED: computed once per query of the view).
+    ctes = f"""WITH first_raw AS MATERIALIZED ({_raw_pairs_sql(base)}),
+first_sys AS (SELECT system, rf_akey, min(first_time) AS first_time FROM ({src_system}) GROUP BY ALL),
+first_term AS (SELECT system, rf_akey, term_key, min(first_time) AS first_time FROM ({src_terminal}) GROUP BY ALL)
+"""
 
     start_minute, end_minute = business_hours()
     required = _required_level_sql()
@@ -297,7 +323,7 @@ LEFT JOIN {name}__daily_unit bdu ON bdu.unit_code = a.unit_code"""
         baselines = "NULL::DOUBLE, NULL::DOUBLE"
     hourly_baseline, daily_baseline = baselines.split(", ")
     terminal_tag = "coalesce(t1.asset_tag, t2.asset_tag, t3.asset_tag)"
-    select = f"""
+    select = f"""{ctes}
 SELECT {", ".join(f"b.{_q(c)}" for c in EVENT_FIELDS)}, b.day,
     b.time_jst,
     hour(b.time_jst)::INTEGER AS hour_jst,
@@ -353,8 +379,8 @@ LEFT JOIN {name}__ipnet n ON n.rf_ip = b.rf_ip AND b."time" >= n.vf AND b."time"
 LEFT JOIN reg_systems sy ON sy.system_code = b.system AND b."time" >= sy.valid_from
     AND b."time" < coalesce(sy.valid_to, 'infinity'::TIMESTAMPTZ)
 LEFT JOIN {CALENDAR_TABLE} cal ON cal.day = CAST(b.time_jst AS DATE)
-LEFT JOIN {name}__first_sys fsy ON fsy.system = b.system AND fsy.rf_akey = b.rf_akey
-LEFT JOIN {name}__first_term fst ON fst.system = b.system AND fst.rf_akey = b.rf_akey
+LEFT JOIN first_sys fsy ON fsy.system = b.system AND fsy.rf_akey = b.rf_akey
+LEFT JOIN first_term fst ON fst.system = b.system AND fst.rf_akey = b.rf_akey
     AND fst.term_key = coalesce({terminal_tag}, b.rf_ip)
 {baseline_joins}
 """
