@@ -31,6 +31,7 @@ NAV_ITEMS: list[tuple[str, Any, str]] = [
     ("logs:search", _("Event search"), Perm.EVENTS_SEARCH),
     ("alerts:list", _("Alerts"), Perm.ALERTS_VIEW),
     ("detection:rules", _("Detection rules"), Perm.RULES_VIEW),
+    ("analysis:campaigns", _("Log analysis"), Perm.ANALYSIS_VIEW),
     ("audit:trail", _("Audit trail"), Perm.AUDIT_VIEW),
 ]
 
