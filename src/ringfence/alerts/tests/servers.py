@@ -48,7 +48,7 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         self.reply("220 127.0.0.1 test SMTP")
-        sender, recipients = "", []
+        sender, recipients = "", list[str]()
         while line := self.rfile.readline():
             command = line.decode("utf-8", "replace").strip()
             verb = command[:4].upper()

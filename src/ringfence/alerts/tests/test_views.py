@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -22,12 +23,14 @@ from ringfence.registry.tests.conftest import build_world
 from .conftest import at, make_finding
 
 PASSWORD = "Correct-Horse-Battery-9"
-HX = {"HTTP_HX_REQUEST": "true"}
+HX = {"HX-Request": "true"}
 
 
-def _client(username: str, roles: list[str], **scope: list[str]) -> Client:
+def _client(
+    username: str, roles: list[str], units: list[str] | None = None, systems: list[str] | None = None
+) -> Client:
     client = Client()
-    client.force_login(create_login(username, PASSWORD, roles, **scope))
+    client.force_login(create_login(username, PASSWORD, roles, units=units, systems=systems))
     return client
 
 
@@ -36,7 +39,7 @@ def alert(db: None, lake_root: Path) -> Alert:  # noqa: F811
     """An alert on CIS/u001 (owned by E003, an affiliate, since 2024-09-01) with three events in the lake,
     plus two other accesses of u001 around it."""
     build_world()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"time": at(10, 0, s), "account": "u001", "source_line": s + 1, "terminal": "PC-0001"}
         for s in range(3)
     ] + [
@@ -54,8 +57,8 @@ def alert(db: None, lake_root: Path) -> Alert:  # noqa: F811
 
 @pytest.mark.django_db
 def test_roles_without_alerts_view_are_refused(alert: Alert) -> None:
-    for role, scope in (("line_manager", {"units": ["NSALES"]}), ("system_owner", {"systems": ["CIS"]})):
-        client = _client(f"user-{role}", [role], **scope)
+    for role, units, systems in (("line_manager", ["NSALES"], None), ("system_owner", None, ["CIS"])):
+        client = _client(f"user-{role}", [role], units=units, systems=systems)
         assert client.get("/alerts/").status_code == 403
         assert client.get(f"/alerts/{alert.pk}/").status_code == 403
         assert client.get("/alerts/suppressions/").status_code == 403
@@ -82,7 +85,7 @@ def test_list_filters_and_records_the_view(alert: Alert) -> None:
     assert client.get("/alerts/?status=closed").context["page"].paginator.count == 0
     assert client.get("/alerts/?start=2026-10-14").context["page"].paginator.count == 0
     assert client.get("/alerts/?start=2026-10-13&end=2026-10-13").context["page"].paginator.count == 2
-    partial = client.get("/alerts/?severity=low", **HX)
+    partial = client.get("/alerts/?severity=low", headers=HX)
     assert b"<html" not in partial.content and b"CIS/u777" in partial.content
     assert AuditEvent.objects.filter(action="view", target_type="alerts.alert", target_ref="list",
                                      actor="analyst").count() == 8  # fmt: skip
@@ -108,12 +111,12 @@ def test_detail_shows_person_then_evidence_from_the_lake_and_is_audited(alert: A
 @pytest.mark.django_db
 def test_timeline_lists_the_persons_accesses_around_the_alert(alert: Alert) -> None:
     client = _client("analyst", ["analyst"])
-    part = client.get(f"/alerts/{alert.pk}/timeline/?hours=1", **HX)
+    part = client.get(f"/alerts/{alert.pk}/timeline/?hours=1", headers=HX)
     assert part.status_code == 200
     rows = part.context["rows"]
     # ±1 h: the three evidence events only (08:00 and 11:30 are outside; svc01 is another account).
     assert [r["source_line"] for r in rows] == [1, 2, 3] and all(r["is_evidence"] for r in rows)
-    wide = client.get(f"/alerts/{alert.pk}/timeline/?hours=4", **HX).context["rows"]
+    wide = client.get(f"/alerts/{alert.pk}/timeline/?hours=4", headers=HX).context["rows"]
     assert [r["source_line"] for r in wide] == [10, 1, 2, 3, 11]
     assert [r["is_evidence"] for r in wide] == [False, True, True, True, False]
     assert (
@@ -126,20 +129,26 @@ def test_timeline_lists_the_persons_accesses_around_the_alert(alert: Alert) -> N
 def test_triage_and_comments_through_htmx(alert: Alert) -> None:
     client = _client("analyst", ["analyst"])
     _client("sato", ["analyst"])
-    assigned = client.post(f"/alerts/{alert.pk}/triage/", {"to": "assigned", "assignee": "sato"}, **HX)
+    assigned = client.post(f"/alerts/{alert.pk}/triage/", {"to": "assigned", "assignee": "sato"}, headers=HX)
     assert assigned.status_code == 200 and b"sato" in assigned.content
-    refused = client.post(f"/alerts/{alert.pk}/triage/", {"to": "closed_violation", "comment": ""}, **HX)
+    refused = client.post(
+        f"/alerts/{alert.pk}/triage/", {"to": "closed_violation", "comment": ""}, headers=HX
+    )
     assert refused.status_code == 422 and b"resolution" in refused.content
     closed = client.post(f"/alerts/{alert.pk}/triage/",
-                         {"to": "closed_violation", "comment": "関連会社社員の閲覧"}, **HX)  # fmt: skip
+                         {"to": "closed_violation", "comment": "関連会社社員の閲覧"}, headers=HX)  # fmt: skip
     assert closed.status_code == 200
     alert.refresh_from_db()
-    assert alert.status == AlertStatus.CLOSED_VIOLATION and alert.assignee.username == "sato"
+    assert (
+        alert.status == AlertStatus.CLOSED_VIOLATION
+        and alert.assignee is not None
+        and alert.assignee.username == "sato"
+    )
     plain = client.post(f"/alerts/{alert.pk}/triage/", {"to": "assigned", "assignee": "sato"})
     assert plain.status_code == 302  # refused step, reported as a message on the detail page
     alert.refresh_from_db()
     assert alert.status == AlertStatus.CLOSED_VIOLATION
-    comment = client.post(f"/alerts/{alert.pk}/comment/", {"text": "是正報告を受領"}, **HX)
+    comment = client.post(f"/alerts/{alert.pk}/comment/", {"text": "是正報告を受領"}, headers=HX)
     assert comment.status_code == 200 and "是正報告を受領" in comment.content.decode()
     assert AlertComment.objects.get().author == "analyst"
     detail = client.get(f"/alerts/{alert.pk}/").content.decode()
