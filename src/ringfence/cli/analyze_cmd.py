@@ -218,13 +218,14 @@ def _labels_period(labels: list[Any]) -> tuple[dt.datetime, dt.datetime]:
     return start_of_day_jst(first), start_of_day_jst(last + dt.timedelta(days=1))
 
 
-def score_table(result: Any) -> str:
+def score_table(result: Any, names: dict[str, str] | None = None) -> str:
     lines = [
         f"{'scenario':<9}{'kind':<32}{'system':<9}{'caught':<8}{'events':>12}  rules",
     ]
     for s in result.scenarios:
         events = "-" if s.method != "detection" else f"{s.events_in_evidence}/{s.labelled_events}"
-        rules = ", ".join(s.rules) if s.method == "detection" else _("(source health: silent source)")
+        named = [names.get(rule, rule) for rule in s.rules] if names else s.rules
+        rules = ", ".join(named) if s.method == "detection" else _("(source health: silent source)")
         caught = _("yes") if s.caught else _("NO")
         lines.append(f"{s.label.id:<9}{s.label.kind:<32}{s.label.system:<9}{caught:<8}{events:>12}  {rules}")
     lines.append("")
@@ -249,7 +250,7 @@ def score_table(result: Any) -> str:
     if result.unlabelled_by_rule:
         lines.append(_("findings outside any scenario, by rule:"))
         for rule, count in sorted(result.unlabelled_by_rule.items(), key=lambda item: (-item[1], item[0])):
-            lines.append(f"  {count:6d}  {rule}")
+            lines.append(f"  {count:6d}  {names.get(rule, rule) if names else rule}")
     return "\n".join(lines) + "\n"
 
 
@@ -310,9 +311,11 @@ def score(
     finally:
         con.close()
     scored = compute(result.findings, labels, labelled, silent)
+    names = {rule_id: meta.name or rule_id for rule_id, meta in result.ruleset.meta.items()}
+    document = {"period": [_iso(period_start), _iso(period_end)], "rule_names": names, **scored.as_dict()}
     if fmt == "json":
-        click.echo(json.dumps(scored.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        click.echo(score_table(scored), nl=False)
+        click.echo(score_table(scored, names), nl=False)
     if out is not None:
-        out.write_text(json.dumps(scored.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -61,6 +61,23 @@ def entity_columns(ruleset: RuleSet) -> list[str]:
     return extra
 
 
+def kept_columns(ruleset: RuleSet, available: set[str]) -> list[str]:
+    """The columns ``rf_matches`` keeps: the output's, the entity fields and what correlations read.
+
+    Matched rows can be most of the events (helper rules of correlations match every successful access),
+    so keeping only these few columns instead of all of them is what keeps memory flat at 20 M events.
+    A correlation that does not say what it reads (no ``state_columns``) gets every column.
+    """
+    wanted = [name for name, _ in BASE_COLUMNS] + entity_columns(ruleset) + ["day"]
+    for correlation in ruleset.correlations:
+        reads = getattr(correlation, "state_columns", None)
+        if not reads:
+            return sorted(available)
+        wanted.extend(reads)
+    flags = {c for c in wanted if c.startswith("m_")}
+    return [c for c in dict.fromkeys(wanted) if c in available and c not in flags]
+
+
 def _output_columns(available: set[str], entity: Sequence[str], prefix: str) -> str:
     parts = []
     for name, sql_type in BASE_COLUMNS:
