@@ -111,9 +111,6 @@ def _base_view(
     systems: Sequence[str] | None,
 ) -> None:
     columns = _columns(con, source)
-    missing = [c for c in EVENT_FIELDS if c not in columns]
-    if missing:
-        raise ValueError(f"{source}: not an event relation, columns missing: {', '.join(missing)}")
     has_day = "day" in columns
     where: list[str] = []
     if start is not None:
@@ -284,6 +281,9 @@ def create_enriched_view(
     of earlier events for first-seen flags and baselines. The registry snapshot attached to ``con`` is used
     (the current one is taken and attached when none is).
     """
+    missing = [c for c in EVENT_FIELDS if c not in _columns(con, source)]
+    if missing:
+        raise ValueError(f"{source}: not an event relation, columns missing: {', '.join(missing)}")
     _ensure_registry(con)
     _ensure_calendar(con, _calendar_years(con, source, start, end))
     base, history_base = f"{name}__base", f"{name}__history" if history else None
@@ -317,11 +317,11 @@ LEFT JOIN {name}__hourly_person bhp ON bhp.owner = a.owner
 LEFT JOIN {name}__hourly_unit bhu ON bhu.unit_code = a.unit_code
 LEFT JOIN {name}__daily_person bdp ON bdp.owner = a.owner
 LEFT JOIN {name}__daily_unit bdu ON bdu.unit_code = a.unit_code"""
-        baselines = "greatest(bhp.p95, bhu.p95)::DOUBLE, greatest(bdp.p95, bdu.p95)::DOUBLE"
+        hourly_baseline = "greatest(bhp.p95, bhu.p95)::DOUBLE"
+        daily_baseline = "greatest(bdp.p95, bdu.p95)::DOUBLE"
     else:
         baseline_joins = ""
-        baselines = "NULL::DOUBLE, NULL::DOUBLE"
-    hourly_baseline, daily_baseline = baselines.split(", ")
+        hourly_baseline = daily_baseline = "NULL::DOUBLE"
     terminal_tag = "coalesce(t1.asset_tag, t2.asset_tag, t3.asset_tag)"
     select = f"""{ctes}
 SELECT {", ".join(f"b.{_q(c)}" for c in EVENT_FIELDS)}, b.day,
