@@ -10,7 +10,8 @@ Definitions (docs/detection.md):
 - **precision** is the share of findings whose evidence holds at least one labelled event (of any
   scenario); findings holding none are listed by rule, so false positives can be tuned;
 - scenarios without events (a silent log source) are not a detection rule's matter: they are scored
-  through source health (``logs.selectors.silent_days`` over events per system and JST day) and marked so.
+  through source health (``logs.selectors.silent_days`` over events per system, source and JST day, a
+  day under 1 % of the source's median counting as silent — see ``near_silent``) and marked so.
 """
 
 from __future__ import annotations
@@ -205,19 +206,43 @@ def labelled_event_ids(
     return found
 
 
+NEAR_SILENT_SHARE = 0.01
+
+
+def near_silent(counts: dict[str, dict[dt.date, int]]) -> dict[str, dict[dt.date, int]]:
+    """Counts with days under 1 % of the key's median logging day set to zero.
+
+    A log that stops at midnight still shows the few lines of a session begun the evening before (in the
+    2M demo week: 7 lines on JUKYU's silent day, all before 00:04 JST); such a day is silent for scoring.
+    """
+    result: dict[str, dict[dt.date, int]] = {}
+    for key, days in counts.items():
+        logged = sorted(v for v in days.values() if v > 0)
+        median = logged[len(logged) // 2] if logged else 0
+        result[key] = {day: (0 if count < median * NEAR_SILENT_SHARE else count) for day, count in days.items()}
+    return result
+
+
 def silent_systems(con: duckdb.DuckDBPyConnection, days: list[dt.date]) -> dict[str, tuple[dt.date, ...]]:
-    """system -> days it fell silent among ``days`` (the source-health rule, applied per system)."""
+    """system -> days one of its sources fell silent among ``days``.
+
+    The source-health rule (``logs.selectors.silent_days``) applied per (system, source) to the events per
+    JST day, after ``near_silent``.
+    """
     from ringfence.logs.selectors import silent_days
 
     counts: dict[str, dict[dt.date, int]] = defaultdict(dict)
     if days:
         rows = con.execute(
-            "SELECT system, day, count(*) FROM events WHERE day >= ? AND day <= ? GROUP BY ALL",
+            "SELECT system, source, day, count(*) FROM events WHERE day >= ? AND day <= ? GROUP BY ALL",
             [days[0], days[-1]],
         ).fetchall()
-        for system, day, count in rows:
-            counts[str(system)][day] = int(count)
-    return silent_days(dict(counts), days)
+        for system, source, day, count in rows:
+            counts[f"{system}\x1f{source}"][day] = int(count)
+    silent: dict[str, set[dt.date]] = defaultdict(set)
+    for key, gaps in silent_days(near_silent(dict(counts)), days).items():
+        silent[key.split("\x1f")[0]].update(gaps)
+    return {system: tuple(sorted(gaps)) for system, gaps in silent.items()}
 
 
 def score(
