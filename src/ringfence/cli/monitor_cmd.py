@@ -81,7 +81,7 @@ def status(state_dir: Path | None) -> None:
     """The monitor's position in the lake, watermark and state sizes, as JSON (no personal data)."""
     import duckdb
 
-    from ringfence.detection.live.state import STATE_FILE, default_state_dir
+    from ringfence.detection.live.state import STATE_FILE, default_state_dir, first_row, window_exists
 
     path = (state_dir or default_state_dir()) / STATE_FILE
     if not path.exists():
@@ -91,14 +91,11 @@ def status(state_dir: Path | None) -> None:
     except duckdb.IOException as exc:
         raise click.ClickException(f"{path} is held by the running monitor ({exc})") from None
     try:
-        row = con.execute(
-            "SELECT seq, lake_id, watermark, batches, events, updated_at FROM monitor_position"
-        ).fetchone()
-        window = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'window_events'"
-        ).fetchone()
-        kept = con.execute("SELECT count(*) FROM window_events").fetchone() if window and window[0] else (0,)
-        history = con.execute("SELECT count(*) FROM history_events").fetchone()
+        row = first_row(
+            con, "SELECT seq, lake_id, watermark, batches, events, updated_at FROM monitor_position"
+        )
+        kept = first_row(con, "SELECT count(*) FROM window_events") if window_exists(con) else (0,)
+        history = first_row(con, "SELECT count(*) FROM history_events")
     finally:
         con.close()
     if row is None:

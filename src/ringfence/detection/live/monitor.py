@@ -39,6 +39,7 @@ from ringfence.logs.schema import EVENT_SCHEMA
 from .follower import Position
 from .state import (
     default_state_dir,
+    first_row,
     fold_into_history,
     open_state,
     prune_history,
@@ -207,7 +208,7 @@ class LiveMonitor:
             con.unregister("live_arrival")
         else:
             con.execute("CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM (SELECT 1) WHERE FALSE")
-        count_row = con.execute("SELECT count(*), min(time), max(time) FROM live_new").fetchone()
+        count_row = first_row(con, "SELECT count(*), min(time), max(time) FROM live_new")
         assert count_row is not None
         result.evaluated = int(count_row[0]) if new_events.num_rows else 0
         if result.evaluated:
@@ -245,11 +246,11 @@ class LiveMonitor:
         the first-seen flags but lose their record counts, which the baselines ignore (NULL).
         """
         day_start = dt.datetime.combine(first_new.astimezone(JST).date(), dt.time.min, tzinfo=JST)
+        # A view cannot take parameters: the two moments are written as literals.
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW live_history AS SELECT * REPLACE "
-            "(CASE WHEN time < $start THEN record_count END AS record_count) "
-            "FROM history_events WHERE time >= $from",
-            {"start": day_start, "from": day_start - self.history},
+            f"(CASE WHEN time < {_timestamp(day_start)} THEN record_count END AS record_count) "
+            f"FROM history_events WHERE time >= {_timestamp(day_start - self.history)}"
         )
 
     def _relevant(
@@ -258,7 +259,7 @@ class LiveMonitor:
         """Matches a new event can have caused: detections of new events, correlation triggers near them."""
         if not matches.num_rows:
             return matches
-        new_ids = con.execute("SELECT event_id FROM live_new").arrow().column("event_id")
+        new_ids = con.sql("SELECT event_id FROM live_new").to_arrow_table().column("event_id")
         is_new = pc.is_in(matches.column("event_id"), value_set=new_ids.combine_chunks())
         if self.correlation_ids:
             is_correlation = pc.is_in(
@@ -302,6 +303,11 @@ class LiveMonitor:
             raise
 
 
+def _timestamp(moment: dt.datetime) -> str:
+    """A TIMESTAMPTZ literal (UTC) for SQL that cannot take parameters."""
+    return f"TIMESTAMPTZ '{moment.astimezone(dt.UTC).isoformat()}'"
+
+
 def _history_days() -> int:
     from ringfence.detection.engine.run import history_days
 
@@ -318,9 +324,9 @@ def describe(monitor: LiveMonitor) -> dict[str, Any]:
     """The monitor's figures (no personal data): position, watermark, window and history sizes."""
     con = monitor.con
     position = monitor.position
-    window = con.execute("SELECT count(*) FROM window_events").fetchone() if window_exists(con) else (0,)
-    history = con.execute("SELECT count(*) FROM history_events").fetchone()
-    totals = con.execute("SELECT batches, events FROM monitor_position LIMIT 1").fetchone()
+    window = first_row(con, "SELECT count(*) FROM window_events") if window_exists(con) else (0,)
+    history = first_row(con, "SELECT count(*) FROM history_events")
+    totals = first_row(con, "SELECT batches, events FROM monitor_position LIMIT 1")
     return {
         "seq": position.seq if position else None,
         "watermark": monitor.watermark.isoformat() if monitor.watermark else None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import duckdb
 from django.conf import settings
@@ -105,11 +105,18 @@ def open_state(state_dir: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row of a query, reading the result to its end (DuckDB refuses new work on a connection
+    whose last result was not consumed)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return tuple(rows[0]) if rows else None
+
+
 def read_position(con: duckdb.DuckDBPyConnection) -> tuple[Position, dt.datetime | None] | None:
     """The stored position and watermark, or None for a new state."""
-    row = con.execute(
-        "SELECT seq, manifest_offset, lake_id, watermark FROM monitor_position LIMIT 1"
-    ).fetchone()
+    row = first_row(con, "SELECT seq, manifest_offset, lake_id, watermark FROM monitor_position LIMIT 1")
     if row is None:
         return None
     return Position(seq=int(row[0]), offset=int(row[1]), lake_id=str(row[2] or "")), row[3]
@@ -119,7 +126,7 @@ def write_position(
     con: duckdb.DuckDBPyConnection, position: Position, watermark: dt.datetime | None, events: int
 ) -> None:
     """Replace the position row (inside the caller's transaction)."""
-    previous = con.execute("SELECT batches, events FROM monitor_position LIMIT 1").fetchone()
+    previous = first_row(con, "SELECT batches, events FROM monitor_position LIMIT 1")
     batches, total = (int(previous[0]), int(previous[1])) if previous else (0, 0)
     con.execute("DELETE FROM monitor_position")
     con.execute(
@@ -130,9 +137,9 @@ def write_position(
 
 def window_exists(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether ``window_events`` has been created (by the first batch, with the enriched columns)."""
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'window_events' AND NOT temporary"
-    ).fetchone()
+    row = first_row(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'window_events' AND NOT temporary"
+    )
     return bool(row and row[0])
 
 
