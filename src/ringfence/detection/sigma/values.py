@@ -8,7 +8,6 @@ written with ``\\`` as the escape character, so the literal ``%``, ``_`` and ``\
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 
 from sigma.types import Placeholder, SigmaString, SpecialChars
@@ -113,6 +112,15 @@ def _merge_text(parts: Sequence[str | SpecialChars | Placeholder]) -> list[str |
     return merged
 
 
+_REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+
+
+def regex_escape(text: str) -> str:
+    """``text`` as a literal in RE2 and Java regular expressions: only the metacharacters get a backslash
+    (Python's re.escape also escapes spaces and other characters, which not every engine accepts)."""
+    return "".join("\\" + char if char in _REGEX_SPECIAL else char for char in text)
+
+
 def regex_source(pattern: SigmaString, placeholders: Mapping[str, Sequence[str]], rule: str) -> str:
     """The regular expression text of a ``re`` value; placeholders become escaped alternations."""
     out: list[str] = []
@@ -122,7 +130,7 @@ def regex_source(pattern: SigmaString, placeholders: Mapping[str, Sequence[str]]
         elif isinstance(part, Placeholder):
             values = _values_of(part.name, placeholders, rule)
             out.append(
-                "(?:" + "|".join(re.escape(v) for v in values) + ")" if values else r"[^\s\S]"
+                "(?:" + "|".join(regex_escape(v) for v in values) + ")" if values else r"[^\s\S]"
             )  # an empty list matches nothing
         else:
             out.append("*" if part is SpecialChars.WILDCARD_MULTI else "?")

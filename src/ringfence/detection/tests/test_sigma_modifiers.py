@@ -160,3 +160,13 @@ def test_timestamp_part_modifiers():
     assert matching("sel:\n  time|day: 14\ncondition: sel", rows) == ["e0"]
     assert matching("sel:\n  time|month: 10\ncondition: sel", rows) == ["e0", "e1"]
     assert matching("sel:\n  time|year: 2026\ncondition: sel", rows) == ["e0", "e1"]
+
+
+def test_cidr_ipv4_accepts_leading_zeros_and_rejects_invalid_octets():
+    rows = [
+        {"src_ip": "010.001.002.003"},
+        {"src_ip": "10.1.2.256"},
+        {"src_ip": "10.1.2"},
+        {"src_ip": " 10.1.2.3"},
+    ]
+    assert matching("sel:\n  src_ip|cidr: 10.0.0.0/8\ncondition: sel", rows) == ["e0"]

@@ -127,3 +127,16 @@ def test_quotes_in_values_cannot_break_out_of_the_literal():
     rows = [{"account": "o'brien"}, {"account": "x"}]
     assert matching('sel:\n  account: "o\'brien"\ncondition: sel', rows) == ["e0"]
     assert matching("sel:\n  account: \"x' OR '1'='1\"\ncondition: sel", rows) == []
+
+
+def test_long_value_lists_keep_equality_semantics():
+    values = [f"user.{n}" for n in range(80)] + [
+        "o'brien (x)",
+        "a*b",
+    ]  # past the IN-list limit: an alternation
+    rows = [{"account": "USER.7"}, {"account": "user.7x"}, {"account": "userx7"}, {"account": "O'Brien (X)"},
+            {"account": "a*b"}, {"account": "azb"}, {"account": None}]  # fmt: skip
+    listed = "\n".join(f"    - {value!r}" for value in values).replace("'a*b'", "'a\\*b'")
+    assert matching(f"sel:\n  account:\n{listed}\ncondition: sel", rows) == ["e0", "e3", "e4"]
+    assert matching(f"sel:\n  account|cased:\n{listed}\ncondition: sel", rows) == ["e4"]
+    assert matching(f"sel:\n  account:\n{listed}\ncondition: not sel", rows) == ["e1", "e2", "e5", "e6"]
