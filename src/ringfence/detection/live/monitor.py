@@ -195,45 +195,43 @@ class LiveMonitor:
         stored = read_position(self.con)
         old_position, watermark = stored if stored else (Position(), None)
         position = position or old_position
-        con = self.con
-        have_window = window_exists(con)
-        if new_events.num_rows:
-            self.refresh_registry()
-            con.register("live_arrival", with_day(new_events))
-            seen = "AND event_id NOT IN (SELECT event_id FROM window_events)" if have_window else ""
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM live_arrival "
-                f"WHERE TRUE {seen} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY time) = 1"
-            )
-            con.unregister("live_arrival")
-        else:
-            con.execute("CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM (SELECT 1) WHERE FALSE")
-        count_row = first_row(con, "SELECT count(*), min(time), max(time) FROM live_new")
-        assert count_row is not None
-        result.evaluated = int(count_row[0]) if new_events.num_rows else 0
-        if result.evaluated:
-            self._history_view(count_row[1])
+        span = self._stage(new_events) if new_events.num_rows else None
+        if span is not None:
+            result.evaluated, first_new, newest = span
+            self._history_view(first_new)
+            con = self.con
             create_enriched_view(con, "live_new", "enriched_new", history="live_history")
             con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
-            if have_window:
-                con.execute(
-                    "CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch "
-                    "UNION ALL BY NAME SELECT * FROM window_events"
-                )
-            else:
-                con.execute("CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch")
-            matches = evaluate(con, self.ruleset, "live_enriched")
-            matches = self._relevant(matches, con, count_row[1])
+            window = "UNION ALL BY NAME SELECT * FROM window_events" if window_exists(con) else ""
+            con.execute(f"CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch {window}")
+            matches = self._relevant(evaluate(con, self.ruleset, "live_enriched"), first_new)
             result.matches = matches.num_rows
             result.findings = findings_from(matches, self.ruleset, MODE) if matches.num_rows else []
-            newest = count_row[2]
-            if watermark is None or (newest is not None and newest > watermark):
+            if watermark is None or newest > watermark:
                 watermark = newest
         if deliver is not None and result.findings:
             deliver(result.findings)
         self._commit(position, watermark, result.evaluated)
         result.seconds = time.perf_counter() - started
         return result
+
+    def _stage(self, new_events: pa.Table) -> tuple[int, dt.datetime, dt.datetime] | None:
+        """``live_new``: the events not seen before (each once); returns (count, first, newest) or None."""
+        self.refresh_registry()
+        con = self.con
+        con.register("live_arrival", with_day(new_events))
+        try:
+            seen = "AND event_id NOT IN (SELECT event_id FROM window_events)" if window_exists(con) else ""
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM live_arrival "
+                f"WHERE TRUE {seen} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY time) = 1"
+            )
+        finally:
+            con.unregister("live_arrival")
+        row = first_row(con, "SELECT count(*), min(time), max(time) FROM live_new")
+        if row is None or not row[0]:
+            return None
+        return int(row[0]), row[1], row[2]
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -253,13 +251,11 @@ class LiveMonitor:
             f"FROM history_events WHERE time >= {_timestamp(day_start - self.history)}"
         )
 
-    def _relevant(
-        self, matches: pa.Table, con: duckdb.DuckDBPyConnection, first_new: dt.datetime
-    ) -> pa.Table:
+    def _relevant(self, matches: pa.Table, first_new: dt.datetime) -> pa.Table:
         """Matches a new event can have caused: detections of new events, correlation triggers near them."""
         if not matches.num_rows:
             return matches
-        new_ids = con.sql("SELECT event_id FROM live_new").to_arrow_table().column("event_id")
+        new_ids = self.con.sql("SELECT event_id FROM live_new").to_arrow_table().column("event_id")
         is_new = pc.is_in(matches.column("event_id"), value_set=new_ids.combine_chunks())
         if self.correlation_ids:
             is_correlation = pc.is_in(

@@ -7,9 +7,10 @@
 * ``window_events`` — enriched events that matched a base rule of a correlation, newer than the watermark
   minus the longest correlation timespan and the lateness allowance: what a correlation completing in a
   later batch needs (the correlation "state");
-* ``history_events`` — every event seen, folded per hour and key (system, account, terminal, address,
-  activity, ...) into one pseudo-event with the summed ``record_count``: enough for first-seen pairs and
-  per-hour/per-day baselines, at a fraction of the events' size.
+* ``history_events`` — every event seen, folded into pseudo-events: the first time of each (system,
+  account, terminal, host, address) per JST day, and the records of each (system, account) per hour —
+  what the enrichment reads of earlier events for first-seen flags and baselines, at a fraction of the
+  events' size (see ``fold_into_history``).
 
 A batch updates all three and the position in one DuckDB transaction (write-ahead logged and synced at
 commit), so after a crash the state is that of the last batch whose alerts were handed over, and the batch
@@ -29,36 +30,18 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from ringfence.core.errors import RingfenceError
-from ringfence.logs.schema import EVENT_SCHEMA
 
 from .follower import Position
 
 STATE_FILE = "state.duckdb"
 LOCK_FILE = ".lock"
 
-# Arrow type -> DuckDB type of the event columns (history pseudo-events need typed NULLs).
-_DUCK_TYPES = {
-    "string": "VARCHAR",
-    "int64": "BIGINT",
-    "timestamp[us, tz=UTC]": "TIMESTAMPTZ",
-    "list<item: string>": "VARCHAR[]",
-}
-
-# Columns that identify a pseudo-event of the history (besides its hour): everything enrichment keys on.
-HISTORY_KEYS = (
-    "system",
-    "source",
-    "class",
-    "activity",
-    "outcome",
-    "account",
-    "account_domain",
-    "src_ip",
-    "src_host",
-    "terminal",
-    "function",
-    "record_type",
+# The history: just what enrichment reads of earlier events (first-seen pairs and baselines), folded.
+HISTORY_COLUMNS = (
+    "k VARCHAR PRIMARY KEY, time TIMESTAMPTZ, system VARCHAR, account VARCHAR, terminal VARCHAR, "
+    "src_host VARCHAR, src_ip VARCHAR, record_count BIGINT"
 )
+_NULLABLE = "coalesce({0}, '\x00')"
 
 
 def default_state_dir() -> Path:
@@ -85,11 +68,6 @@ def lock_state(state_dir: Path) -> IO[bytes]:
     return handle
 
 
-def _history_ddl() -> str:
-    columns = ", ".join(f'"{f.name}" {_DUCK_TYPES[str(f.type)]}' for f in EVENT_SCHEMA)
-    return f"CREATE TABLE IF NOT EXISTS history_events ({columns}, day DATE)"
-
-
 def open_state(state_dir: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the state database; the connection is also where enrichment runs."""
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
@@ -100,7 +78,7 @@ def open_state(state_dir: Path) -> duckdb.DuckDBPyConnection:
         "CREATE TABLE IF NOT EXISTS monitor_position (seq BIGINT, manifest_offset BIGINT, lake_id VARCHAR, "
         "watermark TIMESTAMPTZ, batches BIGINT, events BIGINT, updated_at TIMESTAMPTZ)"
     )
-    con.execute(_history_ddl())
+    con.execute(f"CREATE TABLE IF NOT EXISTS history_events ({HISTORY_COLUMNS})")
     path.chmod(0o640)  # events are personal data
     return con
 
@@ -144,29 +122,30 @@ def window_exists(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def fold_into_history(con: duckdb.DuckDBPyConnection, relation: str) -> None:
-    """Add the events of ``relation`` to ``history_events``, one pseudo-event per key and hour."""
-    keys = ", ".join(f'"{k}"' for k in HISTORY_KEYS)
-    select: list[str] = []
-    for field in EVENT_SCHEMA:
-        name = field.name
-        if name in HISTORY_KEYS:
-            select.append(f'"{name}"')
-        elif name == "event_id":
-            select.append(f"'h:' || md5(concat_ws('|', {keys}, min(time)::VARCHAR)) AS event_id")
-        elif name == "time":
-            select.append("min(time) AS time")
-        elif name == "record_count":
-            select.append("sum(coalesce(record_count, 1))::BIGINT AS record_count")
-        elif name in ("raw",):
-            select.append("'' AS raw")
-        elif name == "ingested_at":
-            select.append("max(ingested_at) AS ingested_at")
-        else:
-            select.append(f'NULL::{_DUCK_TYPES[str(field.type)]} AS "{name}"')
-    select.append("min(day) AS day")
+    """Add the events of ``relation`` to ``history_events`` (inside the caller's transaction).
+
+    Two kinds of pseudo-event, each merged into the row with the same key:
+
+    * per JST day and (system, account, terminal, host, address): the earliest time — first-seen pairs
+      (kept per day so that a pair last seen before the history horizon counts as new again, as in a batch
+      analysis); no record count;
+    * per hour and (system, account): the earliest time and the summed ``record_count`` (1 when a source
+      gives none) — the baselines; no terminal.
+    """
+    pair_key = ", ".join(_NULLABLE.format(c) for c in ("system", "account", "terminal", "src_host", "src_ip"))
     con.execute(
-        f"INSERT INTO history_events SELECT {', '.join(select)} FROM {relation} "
-        f"GROUP BY {keys}, date_trunc('hour', time)"
+        f"""INSERT INTO history_events
+SELECT md5(concat_ws('|', 'p', day, {pair_key})) AS k, min(time), system, account, terminal, src_host, src_ip,
+       NULL::BIGINT
+FROM {relation} WHERE account IS NOT NULL
+GROUP BY day, system, account, terminal, src_host, src_ip
+UNION ALL
+SELECT md5(concat_ws('|', 'h', date_trunc('hour', time), {_NULLABLE.format("system")}, {_NULLABLE.format("account")})),
+       min(time), system, account, NULL, NULL, NULL, sum(coalesce(record_count, 1))::BIGINT
+FROM {relation} WHERE account IS NOT NULL
+GROUP BY date_trunc('hour', time), system, account
+ON CONFLICT (k) DO UPDATE SET time = least(time, EXCLUDED.time),
+    record_count = CASE WHEN record_count IS NULL THEN NULL ELSE record_count + EXCLUDED.record_count END"""
     )
 
 

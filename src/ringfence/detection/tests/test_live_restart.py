@@ -29,6 +29,7 @@ __all__ = ["isolated_data", "rules_dir"]
 RINGFENCE = [sys.executable, "-m", "ringfence.cli.main"]
 BURST = "7d0c1b8e-0000-4000-8000-000000000005"  # three failed logons of one account within ten minutes
 EXPORT = "7d0c1b8e-0000-4000-8000-000000000002"
+FIRST_SEEN = "7d0c1b8e-0000-4000-8000-000000000003"  # e002 and svc01 on their addresses: one each
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -99,7 +100,7 @@ def test_sigkill_between_batches_keeps_the_correlation_state_and_repeats_no_aler
     first = Monitor(data, rules_dir)
     assert first.ready["events"] == 2 and first.ready["window_events"] == 2
     first.kill()
-    assert _alerts(data) == {}  # two failures: below the threshold
+    assert [rule for rule, _ids in _alerts(data).values()] == [FIRST_SEEN]  # two failures: no burst yet
 
     # The third failure arrives while the monitor is down; the burst needs the two from before the kill.
     lake.append(_rows([(3, event(544, "e002", "logon", "failure")), (4, event(600, "svc01", "export"))]))
@@ -107,7 +108,7 @@ def test_sigkill_between_batches_keeps_the_correlation_state_and_repeats_no_aler
     assert second.ready["events"] == 4
     second.kill()
     alerts = _alerts(data)
-    assert sorted(rule for rule, _ids in alerts.values()) == sorted([BURST, EXPORT])
+    assert sorted(rule for rule, _ids in alerts.values()) == sorted([BURST, EXPORT, FIRST_SEEN, FIRST_SEEN])
     third_id = _rows([(3, event(544, "e002", "logon", "failure"))])["event_id"][0].as_py()
     burst_key = next(key for key, (rule, _ids) in alerts.items() if rule == BURST)
     assert third_id in alerts[burst_key][1]
@@ -158,14 +159,14 @@ def test_a_crash_after_the_alerts_and_before_the_commit_replays_the_batch_withou
         a.key: set(AlertEvidence.objects.filter(alert=a).values_list("event_id", flat=True))
         for a in Alert.objects.all()
     }
-    assert {a.rule_id for a in Alert.objects.all()} == {BURST, EXPORT}
+    assert sorted(a.rule_id for a in Alert.objects.all()) == sorted([BURST, EXPORT, FIRST_SEEN, FIRST_SEEN])
 
     again = MonitorRunner(ruleset=ruleset)
     result = again.poll()
     again.close()
-    assert result.events == 2 and result.findings == 2  # the same batch, evaluated again
+    assert result.events == 2 and result.findings == 3  # the same batch (burst, export, svc01 first seen)
     assert {
         a.key: set(AlertEvidence.objects.filter(alert=a).values_list("event_id", flat=True))
         for a in Alert.objects.all()
     } == stored
-    assert Alert.objects.count() == 2
+    assert Alert.objects.count() == 4
