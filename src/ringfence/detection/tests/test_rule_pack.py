@@ -170,3 +170,21 @@ def test_correlation_documents_load_as_correlations() -> None:
         kinds = {type(rule) for rule in collection.rules}
         documents = [d for p, d in DOCUMENTS if p == path]
         assert (SigmaCorrelationRule in kinds) == any("correlation" in d for d in documents)
+
+
+def test_the_engine_loads_the_whole_pack_strictly(tmp_path: Path) -> None:
+    """The engine compiles every pack rule (no problem, none inactive); base rules raise no alerts."""
+    from ringfence.detection.engine import load_ruleset
+
+    ruleset = load_ruleset(rules_dir=tmp_path, with_settings=False, placeholders={})
+    names = {meta.name: meta for meta in ruleset.meta.values()}
+    assert set(names) == {d["name"] for _p, d in DOCUMENTS}
+    assert not ruleset.problems
+    assert not [name for name, meta in names.items() if meta.inactive_reason]
+    silent = {name for name, meta in names.items() if not meta.generate_alerts}
+    assert silent == {"rf_account_activity_with_source", "rf_record_volume", "rf_failed_logon"}
+    for name, meta in names.items():
+        document = next(d for _p, d in DOCUMENTS if d["name"] == name)
+        assert meta.title_ja == document["title_ja"] and meta.control == document["control"]
+        assert meta.entity_fields == tuple(document["ringfence"]["entity"])
+        assert meta.builtin
