@@ -336,7 +336,11 @@ def _relative(
     factor = ext.get("factor", 1)
     if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0:
         raise _bad(where, f"{EXTENSION_KEY}.factor", f"{factor!r} is not a positive number")
-    return Relative(fields.sql(str(ext["relative_to"]), f"{EXTENSION_KEY}.relative_to"), float(factor))
+    column = str(ext["relative_to"])
+    if column not in fields.columns:
+        # A misspelt baseline would silently fall back to the absolute threshold: refuse it instead.
+        raise _bad(where, f"{EXTENSION_KEY}.relative_to", f"{column!r} is not a column of the events")
+    return Relative(fields.sql(column, f"{EXTENSION_KEY}.relative_to"), float(factor))
 
 
 def _extended_sql(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sigma.exceptions import SigmaError
 
 from ringfence.core.errors import BadInput
 
@@ -71,8 +72,28 @@ def test_value_aggregates(kind: str, condition: str, values: list[int], expected
 
 def test_value_types_need_a_field() -> None:
     text = value_rule("value_sum", "{gte: 1}")
-    with pytest.raises(Exception, match="field"):
+    with pytest.raises(SigmaError, match="without field reference"):
         compile_text(text)
+
+
+def test_value_percentile_needs_a_percentile() -> None:
+    with pytest.raises(BadInput, match=r"correlation.condition.percentile"):
+        compile_text(value_rule("value_percentile", "{gte: 1, field: record_count}"))
+    with pytest.raises(BadInput, match=r"correlation.condition.percentile"):
+        compile_text(value_rule("value_percentile", "{gte: 1, field: record_count, percentile: 101}"))
+
+
+def test_relative_threshold_needs_an_existing_column() -> None:
+    extension = "ringfence:\n  relative_to: baseline_dialy_records\n  factor: 5\n"
+    with pytest.raises(BadInput, match=r"ringfence.relative_to.*baseline_dialy_records"):
+        compile_text(value_rule("value_sum", "{gte: 100, field: record_count}", extension))
+
+
+def test_ringfence_mapping_without_relative_to_is_left_to_the_engine() -> None:
+    extension = "ringfence:\n  entity: [account]\n  incident_window: 1d\n"
+    compiled = compile_text(value_rule("value_sum", "{gte: 100, field: record_count}", extension))
+    assert compiled.plan.relative is None
+    assert "baseline_daily_records" not in compiled.state_columns
 
 
 def test_relative_threshold_grows_with_the_baseline() -> None:
