@@ -60,6 +60,7 @@ from ringfence.detection.sigma.values import (
     regex_source,
     substring_only,
     whole_placeholder,
+    wildcard_regex,
 )
 
 TRUE, FALSE = "TRUE", "FALSE"
@@ -178,22 +179,22 @@ class _Compiler:
         raise SigmaCompileError(f"rule {self.label}: unsupported condition element {type(node).__name__}")
 
     def _or_operands(self, args: Sequence[Node]) -> list[str]:
-        """OR operands, with the plain values of one field folded into one IN list (or alternation) and the
-        CIDR networks of one field into one expression."""
-        plain: dict[tuple[str, bool], list[str]] = {}
+        """OR operands, with the string values of one field folded together (one IN list, or one alternation
+        when there are many) and the CIDR networks of one field into one expression."""
+        plain: dict[tuple[str, bool], list[SigmaString]] = {}
         networks: dict[str, list[str]] = {}
         order: list[tuple[str, bool] | str | tuple[str]] = []
         for arg in args:
             if (
                 isinstance(arg, ConditionFieldEqualsValueExpression)
                 and isinstance(arg.value, SigmaString)
-                and is_plain(arg.value)
+                and not placeholder_names(arg.value)
             ):
                 key = (arg.field, isinstance(arg.value, SigmaCasedString))
                 if key not in plain:
                     plain[key] = []
                     order.append(key)
-                plain[key].append(plain_text(arg.value))
+                plain[key].append(arg.value)
             elif isinstance(arg, ConditionFieldEqualsValueExpression) and isinstance(
                 arg.value, SigmaCIDRExpression
             ):
@@ -211,7 +212,7 @@ class _Compiler:
                 operands.append(self.cidr(self.field(item[0]), networks[item[0]]))
             else:
                 field_name, cased = item
-                operands.append(self.equals_any(self.field(field_name), plain[item], cased=cased))
+                operands.append(self.strings_any(self.field(field_name), plain[item], cased=cased))
         return operands
 
     # --- fields -----------------------------------------------------------------------------------------
@@ -273,13 +274,30 @@ class _Compiler:
             values = self._placeholder_values(whole)
             return self.equals_any(ref, list(values), cased=cased)
         if placeholder_names(value):
-            expanded = expand_placeholders(value, self.ctx.placeholders, self.label)
-            if cased:
-                expanded = [SigmaCasedString.from_sigma_string(item) for item in expanded]
-            return _join(" OR ", [self.string(ref, item) for item in expanded]) if expanded else FALSE
+            return self.strings_any(
+                ref, expand_placeholders(value, self.ctx.placeholders, self.label), cased=cased
+            )
         if is_plain(value):
             return self.equals_any(ref, [plain_text(value)], cased=cased)
         return self.per_element(ref, lambda r: self.like(self.text(r), value, cased=cased))
+
+    def strings_any(self, ref: FieldRef, values: Sequence[SigmaString], *, cased: bool) -> str:
+        """Any of several string values (plain or with wildcards) matches."""
+        if not values or ref.missing:
+            return FALSE
+        if len(values) > MAX_IN_LIST:  # one automaton, whatever mix of plain values and patterns
+            alternatives = dict.fromkeys(wildcard_regex(value) for value in values)
+            source = ("(?s)" if cased else "(?is)") + "^(?:" + "|".join(alternatives) + ")$"
+            return self.per_element(ref, lambda r: f"regexp_matches({self.text(r)}, {sql_string(source)})")
+        plain = [plain_text(value) for value in values if is_plain(value)]
+        parts = [self.equals_any(ref, plain, cased=cased)] if plain else []
+        for value in values:
+            if not is_plain(value):
+                parts.append(self.per_element(ref, self._like_of(value, cased=cased)))
+        return _join(" OR ", parts)
+
+    def _like_of(self, value: SigmaString, *, cased: bool) -> Callable[[FieldRef], str]:
+        return lambda r: self.like(self.text(r), value, cased=cased)
 
     def cidr(self, ref: FieldRef, cidrs: Sequence[str]) -> str:
         if ref.missing:

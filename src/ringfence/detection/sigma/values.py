@@ -121,6 +121,21 @@ def regex_escape(text: str) -> str:
     return "".join("\\" + char if char in _REGEX_SPECIAL else char for char in text)
 
 
+def wildcard_regex(value: SigmaString) -> str:
+    """The regular expression (to be anchored) matching what the Sigma wildcard string matches."""
+    out: list[str] = []
+    for part in value.s:
+        if part is SpecialChars.WILDCARD_MULTI:
+            out.append(".*")
+        elif part is SpecialChars.WILDCARD_SINGLE:
+            out.append(".")
+        elif isinstance(part, str):
+            out.append(regex_escape(part))
+        else:  # pragma: no cover - placeholders are expanded before
+            raise SigmaCompileError(f"unexpanded placeholder %{part.name}% in a value")
+    return "".join(out)
+
+
 def regex_source(pattern: SigmaString, placeholders: Mapping[str, Sequence[str]], rule: str) -> str:
     """The regular expression text of a ``re`` value; placeholders become escaped alternations."""
     out: list[str] = []

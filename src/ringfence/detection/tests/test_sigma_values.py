@@ -3,7 +3,7 @@ cased, lists, maps, keywords, null, numbers, booleans."""
 
 from __future__ import annotations
 
-from ringfence.detection.tests.sigma_support import flag_values, matching
+from ringfence.detection.tests.sigma_support import compile_text, flag_values, matching, table
 
 ACCOUNTS = [{"account": "Admin01"}, {"account": "admin"}, {"account": "xadmin"}, {"account": None}]
 
@@ -140,3 +140,21 @@ def test_long_value_lists_keep_equality_semantics():
     assert matching(f"sel:\n  account:\n{listed}\ncondition: sel", rows) == ["e0", "e3", "e4"]
     assert matching(f"sel:\n  account|cased:\n{listed}\ncondition: sel", rows) == ["e4"]
     assert matching(f"sel:\n  account:\n{listed}\ncondition: not sel", rows) == ["e1", "e2", "e5", "e6"]
+
+
+def test_long_pattern_lists_and_expanded_patterns_become_one_alternation_with_the_same_result():
+    patterns = [f"*tool{n}.exe" for n in range(60)] + ["report?.csv", "plain"]
+    rows = [{"message": "C:\\TOOL7.EXE"}, {"message": "tool7.exe.bak"}, {"message": "REPORT1.csv"},
+            {"message": "report12.csv"}, {"message": "Plain"}, {"message": "line\nc:\\tool59.exe"}]  # fmt: skip
+    listed = "\n".join(f"    - '{p}'" for p in patterns)
+    assert matching(f"sel:\n  message:\n{listed}\ncondition: sel", rows) == ["e0", "e2", "e4", "e5"]
+    assert matching(f"sel:\n  message|cased:\n{listed}\ncondition: sel", rows) == ["e5"]
+    compiled = compile_text(f"sel:\n  message:\n{listed}\ncondition: sel", table(rows)).where_sql
+    assert compiled.count("regexp_matches") == 1 and "LIKE" not in compiled
+    hosts = [f"pc{n:03d}" for n in range(70)]
+    found = matching(
+        "sel:\n  message|expand|contains: '\\\\%hosts%\\\\'\ncondition: sel",
+        [{"message": "\\\\PC069\\share"}, {"message": "\\\\pc070\\share"}, {"message": "pc001"}],
+        placeholders={"hosts": hosts},
+    )
+    assert found == ["e0"]
