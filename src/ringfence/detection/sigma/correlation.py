@@ -46,6 +46,8 @@ from .fields import resolve_field
 RANGE_CONDITION_KEY = "ringfence_condition"
 EXTENSION_KEY = "ringfence"
 KINDS = AGGREGATE_KINDS | TEMPORAL_KINDS
+# Output columns of every correlation query; a group-by entry of the same name would clash with them.
+RESERVED_OUTPUT = frozenset({"event_id", "time", "corr_value", "corr_window_start"})
 
 
 class _ContextLike(Protocol):
@@ -123,7 +125,11 @@ def compile_correlation(
         raise _bad(where, "correlation.rules", "a rule is referenced twice")
     fields = _FieldResolver(ctx, rule, resolved, flags, where)
 
-    group = tuple((name, fields.sql(name, "correlation.group-by")) for name in (rule.group_by or []))
+    group_names = list(rule.group_by or [])
+    for name in group_names:
+        if name in RESERVED_OUTPUT or name.startswith("_") or group_names.count(name) > 1:
+            raise _bad(where, "correlation.group-by", f"{name!r} cannot be a group-by name here")
+    group = tuple((name, fields.sql(name, "correlation.group-by")) for name in group_names)
     conditions, fieldref, percentile = _conditions(rule, kind, where)
     value_sql = None
     if kind in AGGREGATE_KINDS and kind != "event_count":

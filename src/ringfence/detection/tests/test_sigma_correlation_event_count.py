@@ -194,3 +194,9 @@ def test_a_threshold_tuned_into_the_parsed_rule_is_used() -> None:
         [{"t": m, "account": "u", "hit": ["failed_logon"]} for m in (0, 1, 2, 3)], ["failed_logon"]
     )
     assert fired(compiled, table) == ["e002"]
+
+
+@pytest.mark.parametrize("group_by", ["[time]", "[account, account]", "[_m0]", "[corr_value]"])
+def test_group_by_names_that_clash_with_the_output_are_refused(group_by: str) -> None:
+    with pytest.raises(BadInput, match=r"correlation\.group-by"):
+        compile_text(count_rule("{gte: 2}", group_by=group_by))
