@@ -26,6 +26,7 @@ from ringfence.core.holidays import business_hours, calendar_days
 from ringfence.core.timeutil import JST
 from ringfence.logs.schema import EVENT_FIELDS
 
+from .combos import facts_ctes, same_combo
 from .fields import ENRICHED_FIELDS, LEVELS, REQUIRED_LEVEL
 from .registry_views import attach_registry, attached_snapshot
 
@@ -127,9 +128,7 @@ def _base_view(
     day = "day" if has_day else f"CAST({_jst_expr(_q('time'))} AS DATE)"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW {view} AS
-SELECT {", ".join(_q(c) for c in EVENT_FIELDS)}, {day} AS day, {_jst_expr('"time"')} AS time_jst,
-       rf_account_key(account) AS rf_akey, rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey,
-       nullif(trim(src_ip), '') AS rf_ip
+SELECT {", ".join(_q(c) for c in EVENT_FIELDS)}, {day} AS day, {_jst_expr('"time"')} AS time_jst
 FROM {source} WHERE {" AND ".join(where) or "TRUE"}"""
     )
 
@@ -253,13 +252,13 @@ def _rank_sql(level_sql: str) -> str:
 def _entitled_rank_sql() -> str:
     """Highest rank among the grants for the event's function: '*' grants, or the function's own."""
     specific = (
-        "list_max(list_transform(list_filter(a.ent_grants, lambda g: g.function = lower(b.function)), "
+        "list_max(list_transform(list_filter(f.ent_grants, lambda g: g.function = lower(b.function)), "
         "lambda g: g.rank))"
     )
     return (
-        "CASE WHEN a.ent_max_rank IS NULL THEN NULL "
-        "WHEN b.function IS NULL OR NOT a.ent_has_functions THEN a.ent_max_rank "
-        f"ELSE greatest(a.ent_star_rank, {specific}) END"
+        "CASE WHEN f.ent_max_rank IS NULL THEN NULL "
+        "WHEN b.function IS NULL OR NOT f.ent_has_functions THEN f.ent_max_rank "
+        f"ELSE greatest(f.ent_star_rank, {specific}) END"
     )
 
 
@@ -291,38 +290,17 @@ def create_enriched_view(
     if history_base:
         _history_view(con, history_base, history or "")
         _history_tables(con, name, history_base)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW {name}__ipnet AS
-SELECT i.rf_ip, n.vf, n.vt, n.cidr, n.zone_code, n.zone_kind
-FROM (SELECT rf_ip, rf_ipv4(rf_ip) AS ip_int FROM (SELECT DISTINCT rf_ip FROM {base} WHERE rf_ip IS NOT NULL)) i
-JOIN rf_net_tl n ON n.block = i.ip_int // 65536 AND i.ip_int BETWEEN n.ip_lo AND n.ip_hi"""
+    ctes = facts_ctes(
+        base,
+        f"{name}__history_first_sys" if history_base else None,
+        f"{name}__history_first_term" if history_base else None,
+        name if history_base else None,
     )
-    src_system, src_terminal = _pair_firsts_sql("first_raw")
-    if history_base:
-        src_system = f"SELECT * FROM ({src_system}) UNION ALL SELECT * FROM {name}__history_first_sys"
-        src_terminal = f"SELECT * FROM ({src_terminal}) UNION ALL SELECT * FROM {name}__history_first_term"
-    # One pass over the source for both pair aggregates (MATERIALIZED: computed once per query of the view).
-    ctes = f"""WITH first_raw AS MATERIALIZED ({_raw_pairs_sql(base)}),
-first_sys AS (SELECT system, rf_akey, min(first_time) AS first_time FROM ({src_system}) GROUP BY ALL),
-first_term AS (SELECT system, rf_akey, term_key, min(first_time) AS first_time FROM ({src_terminal}) GROUP BY ALL)
-"""
-
     start_minute, end_minute = business_hours()
     required = _required_level_sql()
     entitled_rank = _entitled_rank_sql()
-    known = "a.account_key IS NOT NULL"
-    if history_base:
-        baseline_joins = f"""
-LEFT JOIN {name}__hourly_person bhp ON bhp.owner = a.owner
-LEFT JOIN {name}__hourly_unit bhu ON bhu.unit_code = a.unit_code
-LEFT JOIN {name}__daily_person bdp ON bdp.owner = a.owner
-LEFT JOIN {name}__daily_unit bdu ON bdu.unit_code = a.unit_code"""
-        hourly_baseline = "greatest(bhp.p95, bhu.p95)::DOUBLE"
-        daily_baseline = "greatest(bdp.p95, bdu.p95)::DOUBLE"
-    else:
-        baseline_joins = ""
-        hourly_baseline = daily_baseline = "NULL::DOUBLE"
-    terminal_tag = "coalesce(t1.asset_tag, t2.asset_tag, t3.asset_tag)"
+    known = "f.acc_found"
+    minute_of_day = "(hour(b.time_jst) * 60 + minute(b.time_jst))"
     select = f"""{ctes}
 SELECT {", ".join(f"b.{_q(c)}" for c in EVENT_FIELDS)}, b.day,
     b.time_jst,
@@ -330,59 +308,51 @@ SELECT {", ".join(f"b.{_q(c)}" for c in EVENT_FIELDS)}, b.day,
     (isodow(b.time_jst) - 1)::INTEGER AS weekday_jst,
     cal.day_off,
     cal.holiday_name,
-    (NOT cal.day_off AND (hour(b.time_jst) * 60 + minute(b.time_jst)) >= {start_minute}
-        AND (hour(b.time_jst) * 60 + minute(b.time_jst)) < {end_minute}) AS business_hours,
+    (NOT cal.day_off AND {minute_of_day} >= {start_minute} AND {minute_of_day} < {end_minute}) AS business_hours,
     sy.name_ja AS system_name,
     sy.holds_non_public AS system_holds_non_public,
     {known} AS account_known,
-    a.kind AS account_kind,
-    a.status AS account_status,
-    nullif(a.privilege, '') AS account_privilege,
-    a.owner,
-    CASE WHEN {known} THEN coalesce(a.person_known, FALSE) END AS person_known,
-    a.employment_type AS person_employment_type,
-    a.person_status,
-    nullif(a.employer, '') AS person_employer,
-    a.unit_code AS person_unit,
-    a.unit_name AS person_unit_name,
-    nullif(a.job_title, '') AS person_job_title,
-    CASE WHEN {known} THEN coalesce(a.employment_type = 'own_employee'
-        AND a.person_status IN ('active', 'on_leave'), FALSE) END AS own_employee,
-    CASE WHEN {known} THEN a.ent_max_rank IS NOT NULL END AS entitled,
+    f.acc_kind AS account_kind,
+    f.acc_status AS account_status,
+    nullif(f.privilege, '') AS account_privilege,
+    f.owner,
+    CASE WHEN {known} THEN coalesce(f.person_known, FALSE) END AS person_known,
+    f.employment_type AS person_employment_type,
+    f.person_status,
+    nullif(f.employer, '') AS person_employer,
+    f.unit_code AS person_unit,
+    f.unit_name AS person_unit_name,
+    nullif(f.job_title, '') AS person_job_title,
+    CASE WHEN {known} THEN coalesce(f.employment_type = 'own_employee'
+        AND f.person_status IN ('active', 'on_leave'), FALSE) END AS own_employee,
+    CASE WHEN {known} THEN f.ent_max_rank IS NOT NULL END AS entitled,
     list_extract({_q_list(LEVELS)}, {entitled_rank}) AS entitled_level,
     {required} AS required_level,
-    CASE WHEN NOT ({known}) THEN NULL
-         WHEN {required} IS NULL THEN a.ent_max_rank IS NOT NULL
+    CASE WHEN NOT {known} THEN NULL
+         WHEN {required} IS NULL THEN f.ent_max_rank IS NOT NULL
          ELSE coalesce({entitled_rank} >= {_rank_sql(required)}, FALSE) END AS entitled_for_activity,
-    {terminal_tag} AS terminal_tag,
-    {terminal_tag} IS NOT NULL AS terminal_known,
-    {_terminal_value("status")} AS terminal_status,
-    nullif({_terminal_value("lent_to")}, '') AS terminal_lent_to,
-    {_terminal_value("room_code")} AS terminal_room,
-    {_terminal_value("zone_code")} AS terminal_zone,
-    {_terminal_value("zone_kind")} AS terminal_zone_kind,
-    {_terminal_value("assigned_employee_number")} AS terminal_assigned_employee,
-    n.cidr AS net_segment,
-    n.zone_code AS net_zone,
-    n.zone_kind AS net_zone_kind,
+    f.asset_tag AS terminal_tag,
+    f.asset_tag IS NOT NULL AS terminal_known,
+    f.term_status AS terminal_status,
+    nullif(f.lent_to, '') AS terminal_lent_to,
+    f.room_code AS terminal_room,
+    f.term_zone AS terminal_zone,
+    f.term_zone_kind AS terminal_zone_kind,
+    f.assigned_employee_number AS terminal_assigned_employee,
+    f.cidr AS net_segment,
+    f.net_zone,
+    f.net_zone_kind,
     FALSE AS emergency_grant_active,
     NULL::TIMESTAMPTZ AS emergency_grant_until,
-    CASE WHEN fst.first_time IS NOT NULL THEN b."time" <= fst.first_time END AS first_seen_account_terminal,
-    CASE WHEN fsy.first_time IS NOT NULL THEN b."time" <= fsy.first_time END AS first_seen_account_system,
-    {hourly_baseline} AS baseline_hourly_records,
-    {daily_baseline} AS baseline_daily_records
+    b."time" <= f.first_term_time AS first_seen_account_terminal,
+    b."time" <= f.first_sys_time AS first_seen_account_system,
+    f.baseline_hourly AS baseline_hourly_records,
+    f.baseline_daily AS baseline_daily_records
 FROM {base} b
-LEFT JOIN rf_account_tl a ON a.system_code = b.system AND a.account_key = b.rf_akey
-    AND b."time" >= a.vf AND b."time" < a.vt
-{_terminal_joins("b")}
-LEFT JOIN {name}__ipnet n ON n.rf_ip = b.rf_ip AND b."time" >= n.vf AND b."time" < n.vt
+LEFT JOIN facts f ON {same_combo("f", "b")} AND b."time" >= f.vf AND b."time" < f.vt
 LEFT JOIN reg_systems sy ON sy.system_code = b.system AND b."time" >= sy.valid_from
     AND b."time" < coalesce(sy.valid_to, 'infinity'::TIMESTAMPTZ)
 LEFT JOIN {CALENDAR_TABLE} cal ON cal.day = CAST(b.time_jst AS DATE)
-LEFT JOIN first_sys fsy ON fsy.system = b.system AND fsy.rf_akey = b.rf_akey
-LEFT JOIN first_term fst ON fst.system = b.system AND fst.rf_akey = b.rf_akey
-    AND fst.term_key = coalesce({terminal_tag}, b.rf_ip)
-{baseline_joins}
 """
     kind = "TABLE" if materialize else "VIEW"
     _drop_relation(con, name)
