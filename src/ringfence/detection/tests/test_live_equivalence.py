@@ -55,6 +55,7 @@ def live_findings(ruleset, batches: list[pa.Table]):  # type: ignore[no-untyped-
             monitor.close()
 
 
+@pytest.mark.slow
 def test_random_micro_batches_give_the_alerts_of_the_batch_analysis(isolated_data, rules_dir):
     build_world()
     events = day_of_events()
@@ -74,7 +75,7 @@ def test_random_micro_batches_give_the_alerts_of_the_batch_analysis(isolated_dat
     assert all(f.mode == "live" for f in single)
 
     @given(cuts=st.lists(st.integers(1, events.num_rows - 1), max_size=8))
-    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
     def any_split(cuts: list[int]) -> None:
         found = live_findings(ruleset, pieces(events, cuts))
         assert evidence_by_key(found) == expected, (describe_keys(found), describe_keys(batch.findings))

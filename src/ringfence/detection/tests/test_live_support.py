@@ -156,7 +156,7 @@ def event(minutes: float, account: str, activity: str, outcome: str = "success",
     }
 
 
-def day_of_events(seed: int = 7, noise: int = 120) -> pa.Table:
+def day_of_events(seed: int = 7, noise: int = 60) -> pa.Table:
     """The test day: random background activity plus bursts that trigger every correlation, time-ordered."""
     rng = random.Random(seed)
     rows = [
