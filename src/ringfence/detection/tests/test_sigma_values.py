@@ -158,3 +158,13 @@ def test_long_pattern_lists_and_expanded_patterns_become_one_alternation_with_th
         placeholders={"hosts": hosts},
     )
     assert found == ["e0"]
+
+
+def test_keywords_with_all_modifier_need_every_keyword():
+    rows = [{"raw": "export of customer list"}, {"raw": "export only"}, {"message": "CUSTOMER list EXPORT"}]
+    assert matching("kw:\n  '|all':\n    - export\n    - customer\ncondition: kw", rows) == ["e0", "e2"]
+
+
+def test_null_inside_a_value_list():
+    rows = [{"account": None}, {"account": "a"}, {"account": "b"}]
+    assert matching("sel:\n  account: [null, a]\ncondition: sel", rows) == ["e0", "e1"]
