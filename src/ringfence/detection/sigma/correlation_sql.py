@@ -151,21 +151,27 @@ def _aggregate_select(plan: QueryPlan) -> str:
 def _pruned_source(plan: QueryPlan) -> str:
     """``src``, without the groups that cannot reach a lower-bound condition in any window.
 
-    A window never holds more events or more distinct values than its whole group, so a group whose total
-    misses a `gt`/`gte` bound is dropped before the sliding windows, which are the costly part (a distinct
-    count over a range window especially). On the demo week this leaves 211 of 1.86 million rows for the
-    shared-ID rule. A relative threshold only raises the bound, so the pruning stays sound with it.
+    A window never holds more events, more distinct values or more of the rules than its whole group, so a
+    group whose total misses a `gt`/`gte` bound is dropped before the sliding windows, which are the costly
+    part (a distinct count over a range window especially). On the demo week this leaves 211 of 1.86 million
+    rows for the shared-ID rule. A relative threshold only raises the bound, so the pruning stays sound with it.
     """
     lower = [c for c in plan.conditions if c.op in ("gt", "gte")]
-    total = {"event_count": "count(*)", "value_count": "count(DISTINCT _value)"}.get(plan.kind)
-    if not lower or total is None:
+    if not lower or plan.extended_sql is not None:
         return "src"
-    partition = _partition(plan).strip()
+    over = f"OVER ({_partition(plan).strip()})"
+    if plan.kind == "event_count":
+        total = f"count(*) {over}"
+    elif plan.kind == "value_count":
+        total = f"count(DISTINCT _value) {over}"
+    elif plan.kind in TEMPORAL_KINDS:
+        total = " + ".join(
+            f"max(CASE WHEN {_flag(i)} THEN 1 ELSE 0 END) {over}" for i in range(len(plan.match_columns))
+        )
+    else:
+        return "src"
     bounds = " AND ".join(c.sql("_group_total") for c in lower)
-    return (
-        f"(SELECT * FROM (SELECT *, {total} OVER ({partition}) AS _group_total FROM src) AS totals "
-        f"WHERE {bounds}) AS pruned"
-    )
+    return f"(SELECT * FROM (SELECT *, {total} AS _group_total FROM src) AS totals WHERE {bounds}) AS pruned"
 
 
 def _temporal_select(plan: QueryPlan) -> str:
@@ -179,7 +185,7 @@ def _temporal_select(plan: QueryPlan) -> str:
         f"least({', '.join(last)}) AS corr_window_start" if n > 1 else f"{last[0]} AS corr_window_start",
     ]
     cols += [f"({expr} IS NOT NULL) AS _seen{i}" for i, expr in enumerate(last)]
-    return f"SELECT {', '.join(cols)} FROM src {_sliding_window(plan)}"
+    return f"SELECT {', '.join(cols)} FROM {_pruned_source(plan)} {_sliding_window(plan)}"
 
 
 def _ordered_steps(plan: QueryPlan) -> list[str]:
@@ -189,7 +195,7 @@ def _ordered_steps(plan: QueryPlan) -> list[str]:
         f'WINDOW o AS ({_partition(plan)}ORDER BY "time", _rank, event_id '
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
-    steps = [f'step0 AS (SELECT *, CASE WHEN {_flag(0)} THEN "time" END AS _s0 FROM src)']
+    steps = [f'step0 AS (SELECT *, CASE WHEN {_flag(0)} THEN "time" END AS _s0 FROM {_pruned_source(plan)})']
     for k in range(1, n):
         prev = f"max(CASE WHEN {_flag(k - 1)} THEN _s{k - 1} END) OVER o"
         steps.append(

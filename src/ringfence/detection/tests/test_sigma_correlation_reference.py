@@ -55,7 +55,7 @@ def sql_ids(compiled: Any, rows: list[dict[str, Any]]) -> list[str]:
     return sorted(fired(compiled, events(rows, list(RULES))))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(event_lists)
 def test_event_count_matches_reference(rows: list[dict[str, Any]]) -> None:
     rows = numbered(rows)
@@ -63,7 +63,7 @@ def test_event_count_matches_reference(rows: list[dict[str, Any]]) -> None:
     assert sql_ids(EVENT_COUNT, rows) == expected
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(event_lists)
 def test_value_count_matches_reference(rows: list[dict[str, Any]]) -> None:
     rows = numbered(rows)
@@ -75,7 +75,7 @@ def test_value_count_matches_reference(rows: list[dict[str, Any]]) -> None:
     assert sql_ids(VALUE_COUNT, rows) == expected
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(event_lists)
 def test_temporal_matches_reference(rows: list[dict[str, Any]]) -> None:
     rows = numbered(rows)
@@ -101,7 +101,7 @@ def ordered_reference(rows: list[dict[str, Any]]) -> list[str]:
     return sorted(ends)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(event_lists)
 def test_temporal_ordered_matches_reference(rows: list[dict[str, Any]]) -> None:
     rows = numbered(rows)
