@@ -106,7 +106,7 @@ class CompiledCorrelation:
 
 def compile_correlation(
     rule: SigmaCorrelationRule,
-    bases: Mapping[str, Any],
+    bases: Mapping[str, _CompiledLike],
     ctx: _ContextLike,
 ) -> CompiledCorrelation:
     """Compile ``rule``; ``bases`` maps a reference (id or name) to the compiled rule it names."""
@@ -229,7 +229,7 @@ def _references(rule: SigmaCorrelationRule) -> list[str]:
     return []
 
 
-def _resolve(ref: str, bases: Mapping[str, Any], where: tuple[str, int | None]) -> Any:
+def _resolve(ref: str, bases: Mapping[str, _CompiledLike], where: tuple[str, int | None]) -> _CompiledLike:
     if ref in bases:
         return bases[ref]
     for base in bases.values():
@@ -249,7 +249,7 @@ class _FieldResolver:
         self,
         ctx: _ContextLike,
         rule: SigmaCorrelationRule,
-        bases: Sequence[Any],
+        bases: Sequence[_CompiledLike],
         flags: Sequence[str],
         where: tuple[str, int | None],
     ) -> None:

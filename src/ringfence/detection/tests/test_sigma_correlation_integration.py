@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+from sigma.correlations import SigmaCorrelationRule
 
 from ringfence.detection.sigma import CompileContext, compile_detection, parse_rules
 from ringfence.detection.sigma.correlation import CompiledCorrelation, compile_correlation, match_column
@@ -49,8 +50,8 @@ def compile_all(text: str) -> tuple[list[Any], CompiledCorrelation]:
     detections: dict[str, Any] = {}
     correlation: CompiledCorrelation | None = None
     for rule in parse_rules(text, "test.yml"):
-        if hasattr(rule, "group_by"):
-            correlation = compile_correlation(rule, detections, ctx)  # type: ignore[arg-type]
+        if isinstance(rule, SigmaCorrelationRule):
+            correlation = compile_correlation(rule, detections, ctx)
         else:
             compiled = compile_detection(rule, ctx)
             detections[compiled.name or compiled.rule_id] = compiled

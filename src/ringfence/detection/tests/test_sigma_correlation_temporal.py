@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pytest
+from sigma.correlations import SigmaCorrelationRule
 
 from ringfence.core.errors import BadInput
+from ringfence.detection.sigma.correlation import compile_correlation, match_column
 
-from .sigma_correlation_support import at, base_rules, compile_text, events, fired, run
+from .sigma_correlation_support import (
+    StubContext,
+    StubDetection,
+    at,
+    base_rules,
+    compile_text,
+    events,
+    fired,
+    load,
+    run,
+)
 
 
 def temporal_rule(kind: str, rules: str = "[a, b, c]", extra: str = "", timespan: str = "10m") -> str:
@@ -176,19 +190,13 @@ def test_correlation_of_a_correlation() -> None:
         "title: Brute force then success\nname: brute_success\nlevel: high\ncorrelation:\n"
         "  type: temporal_ordered\n  rules: [many_failed, success]\n  group-by: [account]\n  timespan: 30m\n"
     )
-    from ringfence.detection.sigma.correlation import compile_correlation, match_column
-
-    from .sigma_correlation_support import StubContext, load
-
     rules = load(text)
-    bases: dict[str, object] = {}
-    from .sigma_correlation_support import StubDetection
-
-    for rule in rules[:2]:
-        bases[str(rule.name)] = StubDetection(str(rule.name), rule.name)
-    inner = compile_correlation(rules[2], bases, StubContext())  # type: ignore[arg-type]
+    inner_rule, outer_rule = rules[2], rules[3]
+    assert isinstance(inner_rule, SigmaCorrelationRule) and isinstance(outer_rule, SigmaCorrelationRule)
+    bases: dict[str, Any] = {name: StubDetection(name, name) for name in ("failed", "success")}
+    inner = compile_correlation(inner_rule, bases, StubContext())
     bases["many_failed"] = inner
-    outer = compile_correlation(rules[3], bases, StubContext())  # type: ignore[arg-type]
+    outer = compile_correlation(outer_rule, bases, StubContext())
     assert outer.rule_columns == (match_column(inner.rule_id), "m_success")
     assert outer.retention == inner.retention + outer.timespan
 
