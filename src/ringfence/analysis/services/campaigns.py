@@ -203,8 +203,7 @@ def run_campaign(campaign: Campaign, *, actor: str, detect: bool = True, pin: Pi
             if changed:  # new figures with another conclusion: earlier sign-offs no longer apply
                 cs.reviewed_by, cs.reviewed_at, cs.approved_by, cs.approved_at = "", None, "", None
             cs.save()
-            if value != Conclusion.FUNCTIONING:
-                _open_finding_for(cs, actor, now)
+            _track_conclusion_findings(cs, actor, now)
         record(
             AuditAction.JOB,
             actor=actor,
@@ -226,17 +225,32 @@ def _run_detection(campaign: Campaign, codes: list[str]) -> None:
     analyze(campaign.start, campaign.end, systems=codes, raise_alerts=True)
 
 
-def _open_finding_for(cs: CampaignSystem, actor: str, now: dt.datetime) -> None:
-    title = (
-        _("%(system)s: access restrictions not functioning") % {"system": cs.system.code}
-        if cs.conclusion == Conclusion.NOT_FUNCTIONING
-        else _("%(system)s: logs incomplete, no conclusion possible") % {"system": cs.system.code}
-    )
-    if cs.findings.filter(title=title).exists():
+def _conclusion_finding_titles(code: str) -> dict[str, str]:
+    return {
+        Conclusion.NOT_FUNCTIONING: _("%(system)s: access restrictions not functioning") % {"system": code},
+        Conclusion.CANNOT_CONCLUDE: _("%(system)s: logs incomplete, no conclusion possible")
+        % {"system": code},
+    }
+
+
+def _track_conclusion_findings(cs: CampaignSystem, actor: str, now: dt.datetime) -> None:
+    """Open the finding a conclusion other than "functioning" calls for; close one a recomputation ended."""
+    titles = _conclusion_finding_titles(cs.system.code)
+    for conclusion, title in titles.items():
+        if conclusion == cs.conclusion:
+            continue
+        for stale in cs.findings.filter(title=title, status=FindingStatus.OPEN, created_by=actor):
+            close_finding(
+                stale,
+                actor=actor,
+                resolution=_("Recomputed: the conclusion is now %(c)s") % {"c": cs.get_conclusion_display()},
+            )
+    wanted = titles.get(cs.conclusion)
+    if wanted is None or cs.findings.filter(title=wanted).exists():
         return
     add_finding(
         cs,
-        title=title,
+        title=wanted,
         detail="; ".join(str(r.get("kind")) for r in cs.reasons),
         owner=cs.reviewer or "system-owner:" + cs.system.code,
         due_on=now.astimezone(JST).date() + dt.timedelta(days=FINDING_DUE_DAYS),
@@ -307,7 +321,8 @@ def may_sign_for(access: Access, cs: CampaignSystem) -> bool:
 
 def review(cs: CampaignSystem, *, username: str, access: Access, note: str = "") -> CampaignSystem:
     """The reviewer signs one system's analysis (needs ``analysis.review`` and the system in scope)."""
-    campaign = cs.campaign
+    campaign = Campaign.objects.get(pk=cs.campaign_id)  # fresh: another signature may have frozen it
+    cs.campaign = campaign
     _check_signable(campaign)
     if not access.can(Perm.ANALYSIS_REVIEW) or not may_sign_for(access, cs):
         raise RingfenceError(
@@ -328,7 +343,8 @@ def review(cs: CampaignSystem, *, username: str, access: Access, note: str = "")
 
 def approve(cs: CampaignSystem, *, username: str, access: Access, note: str = "") -> CampaignSystem:
     """The approver signs one system after its review (another person); the last approval freezes."""
-    campaign = cs.campaign
+    campaign = Campaign.objects.get(pk=cs.campaign_id)  # fresh: another signature may have frozen it
+    cs.campaign = campaign
     _check_signable(campaign)
     if not access.can(Perm.ANALYSIS_APPROVE) or not may_sign_for(access, cs):
         raise RingfenceError(

@@ -58,4 +58,6 @@ def week_of(out: Path) -> tuple[Any, Any]:
 
 def labels(out: Path) -> list[dict[str, Any]]:
     """The demo's scenario labels."""
-    return [json.loads(line) for line in (out / "labels.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in (out / "labels.jsonl").read_text("utf-8").splitlines() if line.strip()
+    ]

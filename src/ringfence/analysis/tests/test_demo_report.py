@@ -74,7 +74,10 @@ def test_demo_week_report_over_all_systems(demo_world: Path) -> None:
     for label in labels(demo_world):
         if label["kind"] in RIGHTS_NOT_AS_ENTITLED:
             assert conclusions[label["system"]] == Conclusion.NOT_FUNCTIONING, label["id"]
-            accounts = {r["account"] for r in campaign.figures["systems"][label["system"]]["effectiveness"]["impossible"]}
+            accounts = {
+                r["account"]
+                for r in campaign.figures["systems"][label["system"]]["effectiveness"]["impossible"]
+            }
             assert label["account"] in accounts, label["id"]
     quiet = [code for code in codes if code not in scenario_systems]
     assert len(quiet) >= 5
@@ -86,7 +89,12 @@ def test_demo_week_report_over_all_systems(demo_world: Path) -> None:
 
     # Statistics add up: events by hour, weekday and day each sum to the events of the system.
     stats = campaign.figures["systems"]["CIS"]["statistics"]
-    assert sum(stats["by_hour"]) == sum(stats["by_weekday"]) == sum(n for _d, n in stats["by_day"]) == stats["events"]
+    assert (
+        sum(stats["by_hour"])
+        == sum(stats["by_weekday"])
+        == sum(n for _d, n in stats["by_day"])
+        == stats["events"]
+    )
     assert sum(stats["by_employment_type"].values()) == stats["events"]
     assert stats["by_employment_type"].get("affiliate", 0) > 0  # the affiliate using a lent terminal
 
@@ -96,9 +104,15 @@ def test_demo_week_report_over_all_systems(demo_world: Path) -> None:
     # Excel: a summary sheet and one per system.
     workbook = load_workbook(io.BytesIO(export_report(campaign, "xlsx", actor="test")))
     assert workbook.sheetnames[1:] == sorted(codes)
-    summary = {row[0]: row[2] for row in workbook.worksheets[0].iter_rows(values_only=True) if row and row[0] in codes}
+    summary = {
+        row[0]: row[2]
+        for row in workbook.worksheets[0].iter_rows(values_only=True)
+        if row and row[0] in codes
+    }
     assert summary["SWITCH"] == "Not functioning" and summary["JUKYU"] == "Cannot conclude"
-    switch_rows = [row for row in workbook["SWITCH"].iter_rows(values_only=True) if row and row[1] == switch_account]
+    switch_rows = [
+        row for row in workbook["SWITCH"].iter_rows(values_only=True) if row and row[1] == switch_account
+    ]
     assert len(switch_rows) == len(impossible)
     # PDF: a summary page and at least one page per system.
     import pypdfium2 as pdfium
@@ -108,5 +122,7 @@ def test_demo_week_report_over_all_systems(demo_world: Path) -> None:
     text = "".join("".join(pdf[i].get_textpage().get_text_range().split()) for i in range(len(pdf)))
     assert "スイッチング支援システム" in text and switch_account in text
     pdf.close()
-    exports = AuditEvent.objects.filter(target_type="analysis.campaign", action="export", target_ref=str(campaign.pk))
+    exports = AuditEvent.objects.filter(
+        target_type="analysis.campaign", action="export", target_ref=str(campaign.pk)
+    )
     assert sorted(exports.values_list("detail__format", flat=True)) == ["json", "pdf", "xlsx"]
