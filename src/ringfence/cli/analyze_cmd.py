@@ -99,7 +99,6 @@ def render(result: Any, fmt: str) -> str:
 
 
 def _summary(result: Any) -> None:
-    err = click.get_text_stream("stderr")
     click.echo(
         _(
             "%(events)s events, %(matched)s matched, %(findings)s findings (%(new)s new alerts, %(updated)s updated) "
@@ -113,11 +112,11 @@ def _summary(result: Any) -> None:
             "updated": result.alerts_updated,
             "seconds": result.duration_s,
         },
-        file=err,
+        err=True,
     )
     for rule_id, count in sorted(result.per_rule.items(), key=lambda item: (-item[1], item[0])):
         meta = result.ruleset.meta[rule_id]
-        click.echo(f"  {count:6d}  {meta.severity:<13} {meta.name or rule_id}  {meta.title_en}", file=err)
+        click.echo(f"  {count:6d}  {meta.severity:<13} {meta.name or rule_id}  {meta.title_en}", err=True)
 
 
 def _run_with_status(label: str, job: Any) -> Any:

@@ -130,7 +130,7 @@ def evaluate_detailed(
         f"CREATE OR REPLACE TEMP TABLE {MATCHES} AS "
         f"SELECT * FROM (SELECT *, {flags} FROM {relation}) AS flagged WHERE {any_flag}"
     )
-    matched = int(con.execute(f"SELECT count(*) FROM {MATCHES}").fetchone()[0])  # type: ignore[index]
+    matched = int(con.execute(f"SELECT count(*) FROM {MATCHES}").fetchall()[0][0])
     available |= {match_column(d.rule_id) for d in detections}
 
     entity = list(entity_columns(ruleset))

@@ -138,7 +138,7 @@ def _count_events(
     where += f" AND day <= DATE '{(end.astimezone(dt.UTC) + dt.timedelta(days=1)).date()}'"
     if systems:
         where += f" AND system IN ({_sql_list(systems)})"
-    return int(con.execute(f"SELECT count(*) FROM events WHERE {where}", [start, end]).fetchone()[0])  # type: ignore[index]
+    return int(con.execute(f"SELECT count(*) FROM events WHERE {where}", [start, end]).fetchall()[0][0])
 
 
 def analyze(

@@ -219,7 +219,9 @@ def near_silent(counts: dict[str, dict[dt.date, int]]) -> dict[str, dict[dt.date
     for key, days in counts.items():
         logged = sorted(v for v in days.values() if v > 0)
         median = logged[len(logged) // 2] if logged else 0
-        result[key] = {day: (0 if count < median * NEAR_SILENT_SHARE else count) for day, count in days.items()}
+        result[key] = {
+            day: (0 if count < median * NEAR_SILENT_SHARE else count) for day, count in days.items()
+        }
     return result
 
 
