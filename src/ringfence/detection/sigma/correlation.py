@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sigma.correlations import (
     CorrelationConditionAND,
@@ -30,9 +30,9 @@ from sigma.correlations import (
 from ringfence.core.errors import BadInput, InputProblem, RingfenceError
 
 from .correlation_dialect import check_dialect, render
+from .correlation_ranges import extra_bounds, install
 from .correlation_sql import (
     AGGREGATE_KINDS,
-    OPERATORS,
     TEMPORAL_KINDS,
     Condition,
     QueryPlan,
@@ -42,10 +42,9 @@ from .correlation_sql import (
 )
 from .fields import resolve_field
 
-# Key of the custom attribute holding a range condition (see prepare_correlation_document).
-RANGE_CONDITION_KEY = "ringfence_condition"
 EXTENSION_KEY = "ringfence"
 KINDS = AGGREGATE_KINDS | TEMPORAL_KINDS
+install()  # range conditions for pySigma's parser
 # Output columns of every correlation query; a group-by entry of the same name would clash with them.
 RESERVED_OUTPUT = frozenset({"event_id", "time", "corr_value", "corr_window_start"})
 
@@ -180,25 +179,6 @@ def compile_correlation(
     )
 
 
-def prepare_correlation_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """Make a parsed YAML correlation document with a range condition acceptable to pySigma.
-
-    The specification allows a range (``condition: {gt: 100, lte: 200}``) but pySigma 2.0 accepts one operator
-    only. Call this on each YAML document before pySigma parses it: the full condition is kept under the custom
-    attribute ``ringfence_condition`` (which compile_correlation reads) and pySigma sees the first operator.
-    Returns a new dict; other documents come back unchanged.
-    """
-    corr = doc.get("correlation")
-    if not isinstance(corr, dict):
-        return doc
-    cond = corr.get("condition")
-    if not isinstance(cond, dict) or len([k for k in cond if k in OPERATORS]) <= 1:
-        return doc
-    first = next(k for k in cond if k in OPERATORS)
-    reduced = {k: v for k, v in cond.items() if k not in OPERATORS or k == first}
-    return {**doc, RANGE_CONDITION_KEY: dict(cond), "correlation": {**corr, "condition": reduced}}
-
-
 # --- helpers -------------------------------------------------------------------------------------------
 
 
@@ -295,8 +275,8 @@ def _conditions(
 ) -> tuple[tuple[Condition, ...], str | None, float | None]:
     """The comparisons, the value field and the percentile of the rule's condition.
 
-    The parsed condition object comes first: the engine writes tuned thresholds into it. A range keeps its
-    other bounds under ``ringfence_condition`` (see prepare_correlation_document).
+    The parsed condition object is read, not the YAML: the engine writes tuned thresholds into it. A range
+    keeps its further bounds on the object (correlation_ranges).
     """
     cond = rule.condition
     if not isinstance(cond, SigmaCorrelationCondition):
@@ -304,19 +284,8 @@ def _conditions(
         if kind not in TEMPORAL_KINDS:
             raise _bad(where, "correlation.condition", "an extended condition needs a temporal type")
         return (), None, None
-    primary = cond.op.name.lower()
-    conds = [Condition(primary, float(cond.count))]
-    extra_bounds = rule.custom_attributes.get(RANGE_CONDITION_KEY) or {}
-    if not isinstance(extra_bounds, dict):
-        raise _bad(where, RANGE_CONDITION_KEY, "expected a mapping of condition operators")
-    for key, value in extra_bounds.items():
-        if key in ("field", "percentile", primary):
-            continue
-        if key not in OPERATORS:
-            raise _bad(where, "correlation.condition", f"unknown condition operator {key!r}")
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _bad(where, f"correlation.condition.{key}", f"{value!r} is not a number")
-        conds.append(Condition(key, float(value)))
+    conds = [Condition(cond.op.name.lower(), float(cond.count))]
+    conds += [Condition(op, value) for op, value in extra_bounds(cond).items()]
     fieldref = cond.fieldref if isinstance(cond.fieldref, str) or cond.fieldref is None else cond.fieldref[0]
     pct = float(cond.percentile) if cond.percentile is not None else None
     return tuple(conds), fieldref, pct

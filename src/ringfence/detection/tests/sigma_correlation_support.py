@@ -22,7 +22,6 @@ from ringfence.detection.sigma.correlation import (
     CompiledCorrelation,
     compile_correlation,
     match_column,
-    prepare_correlation_document,
 )
 
 T0 = datetime(2026, 10, 12, 0, 0, tzinfo=UTC)
@@ -86,7 +85,7 @@ def events(rows: Iterable[Mapping[str, Any]], rules: Sequence[str]) -> pa.Table:
 
 
 def load(text: str) -> list[SigmaRule | SigmaCorrelationRule]:
-    docs = [prepare_correlation_document(d) for d in yaml.safe_load_all(text) if d]
+    docs = [d for d in yaml.safe_load_all(text) if d]
     collection = SigmaCollection.from_dicts(docs)
     collection.resolve_rule_references()
     return list(collection.rules)

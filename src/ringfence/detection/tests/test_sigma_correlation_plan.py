@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import duckdb
 import pytest
 import sqlglot
+from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationRule
 
-from ringfence.detection.sigma.correlation import match_column, prepare_correlation_document
+from ringfence.core.errors import BadInput
+from ringfence.detection.sigma import parse_rules
+from ringfence.detection.sigma.correlation import match_column
+from ringfence.detection.sigma.correlation_ranges import extra_bounds
 
 from .sigma_correlation_support import StubContext, base_rules, compile_text, events
 
@@ -77,18 +80,19 @@ def test_match_column_is_a_safe_identifier() -> None:
     assert re.fullmatch(r"m_[0-9a-z_]+", match_column("名前-x"))
 
 
-def test_prepare_keeps_a_range_for_the_compiler_and_leaves_other_documents_alone() -> None:
-    doc: dict[str, Any] = {
-        "title": "x",
-        "correlation": {"type": "event_count", "condition": {"gt": 1, "lte": 5}},
-    }
-    prepared = prepare_correlation_document(doc)
-    assert prepared["correlation"]["condition"] == {"gt": 1}
-    assert prepared["ringfence_condition"] == {"gt": 1, "lte": 5}
-    assert doc["correlation"]["condition"] == {"gt": 1, "lte": 5}  # input untouched
-    single = {"title": "y", "correlation": {"type": "event_count", "condition": {"gte": 3}}}
-    assert prepare_correlation_document(single) is single
-    assert prepare_correlation_document({"title": "z", "detection": {}}) == {"title": "z", "detection": {}}
+def test_range_conditions_parse_through_the_project_parser_and_bad_bounds_are_named() -> None:
+    text = base_rules("a", "b") + (
+        "title: r\nname: r\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [account]\n"
+        "  timespan: 1h\n  condition: {gt: 1, lte: 5}\n"
+    )
+    correlation = parse_rules(text, "range.yml")[-1]
+    assert isinstance(correlation, SigmaCorrelationRule)
+    assert isinstance(correlation.condition, SigmaCorrelationCondition)
+    assert (correlation.condition.op.name, correlation.condition.count) == ("GT", 1)
+    assert extra_bounds(correlation.condition) == {"lte": 5.0}
+    with pytest.raises(BadInput) as caught:
+        parse_rules(text.replace("lte: 5", "lte: many"), "range.yml")
+    assert "range.yml" in str(caught.value.problems[0]) and "many" in str(caught.value.problems[0])
 
 
 def test_state_columns_cover_what_the_sql_reads() -> None:
