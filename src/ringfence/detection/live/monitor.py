@@ -107,6 +107,8 @@ class LiveMonitor:
 
     def set_ruleset(self, ruleset: Any) -> None:
         """Evaluate ``ruleset`` from the next batch on (rules changed in the UI or the rules folder)."""
+        from ringfence.detection.sigma.correlation import match_column
+
         self.ruleset = ruleset
         detections = {d.rule_id: d for d in ruleset.detections}
         correlations = {c.rule_id: c for c in ruleset.correlations}
@@ -128,6 +130,12 @@ class LiveMonitor:
         self.keep_sql = " OR ".join(f"({where})" for where in bases.values()) or "FALSE"
         self.retention = max(spans)
         self.correlation_ids = frozenset(c.rule_id for c in ruleset.correlations)
+        self.flags_sql = ", ".join(
+            f"coalesce(({where}), false) AS {_quote(match_column(rule_id))}"
+            for rule_id, where in bases.items()
+        )
+        self.flag_names = [match_column(rule_id) for rule_id in bases]
+        self.group_filters = [_group_filter(c, detections, correlations) for c in ruleset.correlations]
 
     def refresh_registry(self, force: bool = False) -> Path:
         """Attach the current registry snapshot; exported again only when the registry changed.
@@ -202,7 +210,7 @@ class LiveMonitor:
             con = self.con
             create_enriched_view(con, "live_new", "enriched_new", history="live_history")
             con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
-            window = "UNION ALL BY NAME SELECT * FROM window_events" if window_exists(con) else ""
+            window = f"UNION ALL BY NAME {self._window_rows()}" if window_exists(con) else ""
             con.execute(f"CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch {window}")
             matches = self._relevant(evaluate(con, self.ruleset, "live_enriched"), first_new)
             result.matches = matches.num_rows
@@ -271,6 +279,45 @@ class LiveMonitor:
             keep = is_new
         return matches.filter(pc.fill_null(keep, False))
 
+    def _window_rows(self) -> str:
+        """SELECT of the kept rows a correlation needs for this batch: those in a group the batch touches.
+
+        A correlation's windows are per group (its group-by values); a group without new events has the
+        same triggers as before, so only the touched groups' rows are evaluated again — the window may hold
+        a whole day of a daily rule's base matches, the batch touches a few of its groups. A correlation of
+        correlations reads its bases' triggers of every group: its rows are all taken.
+        """
+        con = self.con
+        if not self.group_filters:
+            return "SELECT * FROM window_events WHERE FALSE"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE live_flagged_new AS SELECT *, {self.flags_sql} FROM enriched_batch"
+        )
+        conditions: list[str] = []
+        for index, (flags, groups) in enumerate(self.group_filters):
+            if groups is None:
+                conditions.append(f"({flags})")
+                continue
+            if not groups:  # no group-by: one group, touched if any new row matches
+                touched = first_row(con, f"SELECT count(*) FROM live_flagged_new WHERE {flags}")
+                conditions.append(f"({flags})" if touched and touched[0] else "FALSE")
+                continue
+            names = [f"g{n}" for n in range(len(groups))]
+            select = ", ".join(f"{expr} AS {name}" for expr, name in zip(groups, names, strict=True))
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE live_touched_{index} AS "
+                f"SELECT DISTINCT {select} FROM live_flagged_new WHERE {flags}"
+            )
+            same = " AND ".join(
+                f"t.{name} IS NOT DISTINCT FROM ({expr})" for expr, name in zip(groups, names, strict=True)
+            )
+            conditions.append(f"(({flags}) AND EXISTS (SELECT 1 FROM live_touched_{index} t WHERE {same}))")
+        flags = ", ".join(_quote(name) for name in self.flag_names)
+        return (
+            f"SELECT * EXCLUDE ({flags}) FROM (SELECT *, {self.flags_sql} FROM window_events) "
+            f"WHERE {' OR '.join(conditions)}"
+        )
+
     def _commit(self, position: Position, watermark: dt.datetime | None, evaluated: int) -> None:
         """Window, history and position in one transaction."""
         con = self.con
@@ -278,17 +325,22 @@ class LiveMonitor:
         try:
             if evaluated:
                 cutoff = watermark - self.retention - self.lateness if watermark else None
-                source = (
-                    "SELECT * FROM enriched_batch UNION ALL BY NAME SELECT * FROM window_events"
-                    if window_exists(con)
-                    else "SELECT * FROM enriched_batch"
-                )
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE next_window AS SELECT * FROM ({source}) "
-                    f"WHERE ({self.keep_sql}) AND time >= ?",
-                    [cutoff],
-                )
-                con.execute("CREATE OR REPLACE TABLE window_events AS SELECT * FROM next_window")
+                kept = f"SELECT * FROM enriched_batch WHERE ({self.keep_sql})"
+                if not window_exists(con):
+                    con.execute(f"CREATE TABLE window_events AS {kept}")
+                else:
+                    try:
+                        con.execute(f"INSERT INTO window_events BY NAME {kept}")
+                    except duckdb.BinderException:
+                        # The enriched columns changed (an upgrade): rebuild the table with the new ones.
+                        con.execute(
+                            "CREATE OR REPLACE TEMP TABLE next_window AS "
+                            f"SELECT * FROM window_events UNION ALL BY NAME {kept}"
+                        )
+                        con.execute("CREATE OR REPLACE TABLE window_events AS SELECT * FROM next_window")
+                        con.execute("DROP TABLE next_window")
+                if cutoff is not None:
+                    con.execute("DELETE FROM window_events WHERE time < ?", [cutoff])
                 fold_into_history(con, "live_new")
                 if watermark is not None:
                     prune_history(con, watermark - self.history - dt.timedelta(days=1))
@@ -297,6 +349,36 @@ class LiveMonitor:
         except BaseException:
             con.rollback()
             raise
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _group_filter(
+    correlation: Any, detections: dict[str, Any], correlations: dict[str, Any]
+) -> tuple[str, list[str] | None]:
+    """(any base flag of the correlation, its group-by SQL expressions — None for a nested correlation)."""
+    from ringfence.detection.sigma.correlation import match_column
+
+    if any(rule_id not in detections for rule_id in correlation.referenced_ids):
+        nested = " OR ".join(
+            _quote(match_column(d)) for d in _detection_bases(correlation, detections, correlations)
+        )
+        return nested or "FALSE", None
+    flags = " OR ".join(_quote(match_column(rule_id)) for rule_id in correlation.referenced_ids)
+    return flags, [expr for _name, expr in correlation.plan.group]
+
+
+def _detection_bases(correlation: Any, detections: dict[str, Any], correlations: dict[str, Any]) -> list[str]:
+    """The detections a correlation reads, through the correlations it reads."""
+    found: list[str] = []
+    for rule_id in correlation.referenced_ids:
+        if rule_id in detections:
+            found.append(rule_id)
+        elif rule_id in correlations:
+            found.extend(_detection_bases(correlations[rule_id], detections, correlations))
+    return found
 
 
 def _timestamp(moment: dt.datetime) -> str:
