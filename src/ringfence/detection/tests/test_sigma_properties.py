@@ -52,7 +52,7 @@ def evaluate(where: str, column: str, values: list[str]) -> list[bool]:
     return [bool(flag) for _n, flag in rows]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pattern=st.text(ALPHABET, min_size=1, max_size=8),
     values=st.lists(st.text(ALPHABET, max_size=8), max_size=6),
@@ -77,7 +77,7 @@ def ipv6_forms(address: ipaddress.IPv6Address) -> list[str]:
     return [address.compressed, address.exploded, address.exploded.upper(), address.compressed.upper()]
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     net=st.integers(0, 2**32 - 1),
     prefix=st.integers(0, 32),
@@ -93,7 +93,7 @@ def test_ipv4_cidr_agrees_with_ipaddress(net: int, prefix: int, offsets: list[in
     assert got == expected
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     net=st.integers(0, 2**128 - 1),
     prefix=st.integers(1, 128),
