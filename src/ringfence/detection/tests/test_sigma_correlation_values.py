@@ -125,3 +125,14 @@ def test_relative_threshold_needs_a_positive_factor() -> None:
     extension = "ringfence:\n  relative_to: baseline_daily_records\n  factor: -1\n"
     with pytest.raises(BadInput, match=r"ringfence.factor"):
         compile_text(value_rule("value_sum", "{gte: 100, field: record_count}", extension))
+
+
+def test_value_sum_with_negative_values_is_not_pruned_by_the_group_total() -> None:
+    """The group's sum (10) misses the bound, but the window ending at the first event (100) meets it."""
+    compiled = compile_text(value_rule("value_sum", "{gte: 100, field: record_count}"))
+    rows = [
+        {"t": 0, "account": "u", "record_count": 100, "hit": ["access"]},
+        {"t": 1, "account": "u", "record_count": -90, "hit": ["access"]},
+        {"t": 0, "account": "v", "record_count": 60, "hit": ["access"]},  # non-negative, total 60: dropped
+    ]
+    assert fired(compiled, events(rows, ["access"])) == ["e000"]
