@@ -28,6 +28,7 @@ from ringfence.authz.roles import Perm
 from ringfence.authz.services import access_for
 from ringfence.core.errors import BadInput, RingfenceError
 from ringfence.core.timeutil import JST
+from ringfence.registry.choices import AccountKind, AccountStatus, EmploymentType, PersonStatus
 
 from . import selectors
 from .choices import AlertStatus, Severity
@@ -121,7 +122,12 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         evidence=evidence,
         person=person,
         timeline_hours=selectors.TIMELINE_HOURS,
-        search_window=dt.timedelta(minutes=1),
+        labels={
+            "employment": dict(EmploymentType.choices),
+            "person_status": dict(PersonStatus.choices),
+            "account_kind": dict(AccountKind.choices),
+            "account_status": dict(AccountStatus.choices),
+        },
     )
     return render(request, "alerts/detail.html", context)
 

@@ -100,7 +100,7 @@ def test_detail_shows_person_then_evidence_from_the_lake_and_is_audited(alert: A
     assert person.account.state == "owned" and person.person.employee_number == "E003"
     assert person.person.employment_type == "affiliate" and person.person.employer == "北電小売"
     html = page.content.decode()
-    assert "北電小売" in html and "小売 次郎" in html
+    assert "北電小売" in html and "小売 次郎" in html and "本店 &gt; 北支社 &gt; 北支社営業課" in html
     evidence = page.context["evidence"]
     assert [r["source_line"] for r in evidence.rows] == [1, 2, 3] and not evidence.missing
     assert "/logs/events/?start=2026-10-13T10:00" in html
