@@ -15,6 +15,7 @@ Nothing is computed until the view is read, so filters of a query on ``<name>`` 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .combos import facts_ctes, same_combo
 from .fields import ENRICHED_FIELDS, LEVELS, REQUIRED_LEVEL
 from .registry_views import attach_registry, attached_snapshot
 
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 JST_OFFSET_US = 9 * 3600 * 1_000_000  # Japan has had no daylight saving time since 1951
 CALENDAR_TABLE = "rf_calendar"
 CALENDAR_YEARS_BACK = 6  # five years of retention, plus the year a report may look back into
@@ -280,6 +282,8 @@ def create_enriched_view(
     of earlier events for first-seen flags and baselines. The registry snapshot attached to ``con`` is used
     (the current one is taken and attached when none is).
     """
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r}: the enriched relation's name must be a plain SQL identifier")
     missing = [c for c in EVENT_FIELDS if c not in _columns(con, source)]
     if missing:
         raise ValueError(f"{source}: not an event relation, columns missing: {', '.join(missing)}")

@@ -198,3 +198,30 @@ def test_snapshot_is_reused_until_the_registry_changes(settings, tmp_path: Path)
     assert then_rows["june"]["account_known"] is False  # u003 did not exist in the registry back then
     assert snapshot_registry(tmp_path / "as-known", known_at=before_change) == tmp_path / "as-known"
     assert exports.count() == 6
+
+
+def test_the_view_follows_a_source_that_is_replaced(snapshot: Path) -> None:
+    """Live monitoring re-registers its batch under one name: the view reads whatever the name holds."""
+    con = connection(snapshot)
+    con.register("batch", make_events([event("one", jst(2024, 6, 3, 9))], source_file="a.log"))
+    create_enriched_view(con, "batch", "live")
+    assert con.execute("SELECT message, owner, first_seen_account_system FROM live").fetchall() == [
+        ("one", "E001", True)
+    ]
+    con.register(
+        "batch", make_events([event("two", jst(2024, 9, 3, 9)), event("three", jst(2024, 9, 3, 10))])
+    )
+    assert con.execute(
+        "SELECT message, owner, first_seen_account_system FROM live ORDER BY time"
+    ).fetchall() == [
+        ("two", "E003", True),
+        ("three", "E003", False),
+    ]
+
+
+@pytest.mark.parametrize("name", ["enriched; DROP TABLE x", "1st", "a-b", ""])
+def test_the_name_must_be_an_identifier(snapshot: Path, name: str) -> None:
+    con = connection(snapshot)
+    con.register("batch", make_events([event("one", jst(2024, 6, 3, 9))]))
+    with pytest.raises(ValueError, match="plain SQL identifier"):
+        create_enriched_view(con, "batch", name)
