@@ -19,6 +19,7 @@ event_strategy = st.fixed_dictionaries(
         "account": st.sampled_from(["u1", "u2", None]),
         "src_ip": st.sampled_from(["10.0.0.1", "10.0.0.2", "10.0.0.3", None]),
         "hit": st.lists(st.sampled_from(RULES), unique=True, max_size=2),
+        "record_count": st.one_of(st.none(), st.integers(min_value=-4, max_value=9)),
     }
 )
 event_lists = st.lists(event_strategy, max_size=14)
@@ -33,6 +34,8 @@ def rule(kind: str, extra: str) -> str:
 
 EVENT_COUNT = compile_text(rule("event_count", "  condition: {gte: 3}\n"))
 VALUE_COUNT = compile_text(rule("value_count", "  condition: {gte: 2, field: src_ip}\n"))
+VALUE_SUM = compile_text(rule("value_sum", "  condition: {gte: 12, field: record_count}\n"))
+VALUE_AVG = compile_text(rule("value_avg", "  condition: {gt: 5, field: record_count}\n"))
 TEMPORAL = compile_text(rule("temporal", ""))
 ORDERED = compile_text(rule("temporal_ordered", ""))
 
@@ -73,6 +76,21 @@ def test_value_count_matches_reference(rows: list[dict[str, Any]]) -> None:
         if e["src_ip"] is not None and len({f["src_ip"] for f in window(rows, e)} - {None}) >= 2
     )
     assert sql_ids(VALUE_COUNT, rows) == expected
+
+
+def numeric_window(rows: list[dict[str, Any]], e: dict[str, Any]) -> list[int]:
+    return [f["record_count"] for f in window(rows, e) if f["record_count"] is not None]
+
+
+@settings(max_examples=25, deadline=None)
+@given(event_lists)
+def test_value_sum_and_avg_match_reference(rows: list[dict[str, Any]]) -> None:
+    rows = numbered(rows)
+    valued = [e for e in triggers(rows) if e["record_count"] is not None]
+    sums = sorted(e["id"] for e in valued if sum(numeric_window(rows, e)) >= 12)
+    avgs = sorted(e["id"] for e in valued if sum(numeric_window(rows, e)) / len(numeric_window(rows, e)) > 5)
+    assert sql_ids(VALUE_SUM, rows) == sums
+    assert sql_ids(VALUE_AVG, rows) == avgs
 
 
 @settings(max_examples=25, deadline=None)
