@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "src/ringfence/demo/sources"
 RINGFENCE = [sys.executable, "-m", "ringfence.cli.main"]
 
+PROBE_ID = "0b9f3c52-5a53-4d51-9c8e-6b1f3f0f0a01"
 PROBE_RULE = """\
 title: Latency probe
 id: 0b9f3c52-5a53-4d51-9c8e-6b1f3f0f0a01
@@ -150,14 +151,14 @@ def main() -> None:
     db = sqlite3.connect(data / "ringfence.sqlite3", timeout=30)
     created: dict[str, float] = {}
     while time.time() < deadline and len(created) < args.probes:
-        rows = db.execute("SELECT account, created FROM alerts_alert WHERE account LIKE 'probe-%'").fetchall()
+        rows = db.execute("SELECT account, created FROM alerts_alert WHERE rule_id = ?", [PROBE_ID]).fetchall()
         created = {
             account: dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC).timestamp()
             for account, stamp in rows
         }
         time.sleep(0.2)
     counts = db.execute(
-        "SELECT count(*), count(DISTINCT account) FROM alerts_alert WHERE account LIKE 'probe-%'"
+        "SELECT count(*), count(DISTINCT account) FROM alerts_alert WHERE rule_id = ?", [PROBE_ID]
     ).fetchone()
     stop.set()
     service.send_signal(signal.SIGTERM)

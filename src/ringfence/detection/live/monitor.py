@@ -99,6 +99,9 @@ class LiveMonitor:
         self.registry_check_seconds = registry_check_seconds
         self.con: duckdb.DuckDBPyConnection = open_state(self.state_dir)
         self._snapshot: Path | None = None
+        # Only this object writes the state (the lock file says so): what it committed is cached here.
+        self._committed = read_position(self.con)
+        self._has_window = window_exists(self.con)
         self._snapshot_checked = 0.0
         self.ruleset: Any = None
         self.set_ruleset(ruleset if ruleset is not None else _load_ruleset())
@@ -159,14 +162,12 @@ class LiveMonitor:
     @property
     def position(self) -> Position | None:
         """The manifest position committed last (None for a new state)."""
-        stored = read_position(self.con)
-        return stored[0] if stored else None
+        return self._committed[0] if self._committed else None
 
     @property
     def watermark(self) -> dt.datetime | None:
         """The newest event time committed."""
-        stored = read_position(self.con)
-        return stored[1] if stored else None
+        return self._committed[1] if self._committed else None
 
     def close(self) -> None:
         """Close the state database."""
@@ -200,8 +201,7 @@ class LiveMonitor:
 
         started = time.perf_counter()
         result = BatchResult(events=new_events.num_rows)
-        stored = read_position(self.con)
-        old_position, watermark = stored if stored else (Position(), None)
+        old_position, watermark = self._committed if self._committed else (Position(), None)
         position = position or old_position
         span = self._stage(new_events) if new_events.num_rows else None
         if span is not None:
@@ -210,7 +210,7 @@ class LiveMonitor:
             con = self.con
             create_enriched_view(con, "live_new", "enriched_new", history="live_history")
             con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
-            window = f"UNION ALL BY NAME {self._window_rows()}" if window_exists(con) else ""
+            window = f"UNION ALL BY NAME {self._window_rows()}" if self._has_window else ""
             con.execute(f"CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch {window}")
             matches = self._relevant(evaluate(con, self.ruleset, "live_enriched"), first_new)
             result.matches = matches.num_rows
@@ -229,7 +229,7 @@ class LiveMonitor:
         con = self.con
         con.register("live_arrival", with_day(new_events))
         try:
-            seen = "AND event_id NOT IN (SELECT event_id FROM window_events)" if window_exists(con) else ""
+            seen = "AND event_id NOT IN (SELECT event_id FROM window_events)" if self._has_window else ""
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE live_new AS SELECT * FROM live_arrival "
                 f"WHERE TRUE {seen} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY time) = 1"
@@ -326,19 +326,17 @@ class LiveMonitor:
             if evaluated:
                 cutoff = watermark - self.retention - self.lateness if watermark else None
                 kept = f"SELECT * FROM enriched_batch WHERE ({self.keep_sql})"
-                if not window_exists(con):
+                if not self._has_window:
                     con.execute(f"CREATE TABLE window_events AS {kept}")
-                else:
-                    try:
-                        con.execute(f"INSERT INTO window_events BY NAME {kept}")
-                    except duckdb.BinderException:
-                        # The enriched columns changed (an upgrade): rebuild the table with the new ones.
-                        con.execute(
-                            "CREATE OR REPLACE TEMP TABLE next_window AS "
-                            f"SELECT * FROM window_events UNION ALL BY NAME {kept}"
-                        )
-                        con.execute("CREATE OR REPLACE TABLE window_events AS SELECT * FROM next_window")
-                        con.execute("DROP TABLE next_window")
+                elif _columns(con, "window_events") == _columns(con, "enriched_batch"):
+                    con.execute(f"INSERT INTO window_events BY NAME {kept}")
+                else:  # the enriched columns changed (an upgrade): rebuild the table with the new ones
+                    con.execute(
+                        "CREATE OR REPLACE TEMP TABLE next_window AS "
+                        f"SELECT * FROM window_events UNION ALL BY NAME {kept}"
+                    )
+                    con.execute("CREATE OR REPLACE TABLE window_events AS SELECT * FROM next_window")
+                    con.execute("DROP TABLE next_window")
                 if cutoff is not None:
                     con.execute("DELETE FROM window_events WHERE time < ?", [cutoff])
                 fold_into_history(con, "live_new")
@@ -349,6 +347,12 @@ class LiveMonitor:
         except BaseException:
             con.rollback()
             raise
+        self._committed = (position, watermark)
+        self._has_window = self._has_window or bool(evaluated)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [str(d[0]) for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description]
 
 
 def _quote(name: str) -> str:
