@@ -62,11 +62,11 @@ def run(interval: float, once: bool, from_start: bool, rules_dir: Path | None, b
         click.echo(json.dumps({"ready": True, **runner.health()}, ensure_ascii=False))
         sys.stdout.flush()
         while not stopping.wait(interval):
-            result = runner.run_round()
-            if result is not None and result.findings:
+            done = runner.run_round()
+            if done is not None and done.findings:
                 click.echo(
-                    json.dumps({"events": result.events, "findings": result.findings,
-                                "seconds": round(result.seconds, 3)})
+                    json.dumps({"events": done.events, "findings": done.findings,
+                                "seconds": round(done.seconds, 3)})
                 )  # fmt: skip
                 sys.stdout.flush()
         click.echo(json.dumps({"stopped": True, **runner.health()}, ensure_ascii=False))

@@ -94,7 +94,8 @@ class LiveMonitor:
         registry_check_seconds: float = 30.0,
     ) -> None:
         self.state_dir = state_dir or default_state_dir()
-        self.lateness = lateness or getattr(settings, "RINGFENCE_MONITOR_LATENESS", DEFAULT_LATENESS)
+        configured: dt.timedelta = getattr(settings, "RINGFENCE_MONITOR_LATENESS", DEFAULT_LATENESS)
+        self.lateness = lateness if lateness is not None else configured
         self.history = history or dt.timedelta(days=_history_days())
         self.registry_check_seconds = registry_check_seconds
         self.con: duckdb.DuckDBPyConnection = open_state(self.state_dir)
