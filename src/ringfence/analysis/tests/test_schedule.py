@@ -35,7 +35,9 @@ def _today() -> dt.date:
     return timezone.now().astimezone(JST).date()
 
 
-def test_registering_a_go_live_date_creates_the_verification(data_dir: Path, django_capture_on_commit_callbacks: Any) -> None:
+def test_registering_a_go_live_date_creates_the_verification(
+    data_dir: Path, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         _system("OLD", go_live=dt.date(2015, 4, 1))  # long in service: nothing to verify
         _system("NEW", go_live=_today() + dt.timedelta(days=3))
