@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def _week(
     system: str, *, skip_day: dt.date | None = None, skip_hour: tuple[dt.date, int] | None = None
 ) -> None:
     """A busy office system: PER_HOUR events in every business hour of the working days."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for offset in range(5):
         day = MONDAY + dt.timedelta(days=offset)
         if day == skip_day:
@@ -43,7 +44,7 @@ def _week(
     append(make_events(rows, source_file=f"/logs/{system}/week.log"), origin=system, actor="test")
 
 
-def _figures() -> dict[str, dict]:  # type: ignore[type-arg]
+def _figures() -> dict[str, dict[str, Any]]:
     codes = ["GAP", "QUIET", "PARSE", "WHOLE"]
     pin = pin_inputs(START, END, codes)
     infos = [SystemInfo(code, code, code, True) for code in codes]
