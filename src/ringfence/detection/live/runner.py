@@ -94,6 +94,8 @@ class MonitorRunner:
         if self.monitor.position is None:
             start = Position() if from_start else lake_head(self.lake_root)
             self.monitor.process(_empty(), position=start)
+        # Export and attach the registry now, not when the first event is waiting for its alert.
+        self.monitor.refresh_registry(force=True)
 
     # -- one round ----------------------------------------------------------------------------------------
 
