@@ -126,9 +126,11 @@ def evaluate_detailed(
         f"coalesce(({d.where_sql}), false) AS {quote(match_column(d.rule_id))}" for d in detections
     )
     any_flag = " OR ".join(quote(match_column(d.rule_id)) for d in detections)
+    kept = ", ".join(quote(c) for c in kept_columns(ruleset, available))
+    flag_names = ", ".join(quote(match_column(d.rule_id)) for d in detections)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {MATCHES} AS "
-        f"SELECT * FROM (SELECT *, {flags} FROM {relation}) AS flagged WHERE {any_flag}"
+        f"CREATE OR REPLACE TEMP TABLE {MATCHES} AS SELECT {kept}, {flag_names} "
+        f"FROM (SELECT *, {flags} FROM {relation}) AS flagged WHERE {any_flag}"
     )
     matched = int(con.execute(f"SELECT count(*) FROM {MATCHES}").fetchall()[0][0])
     available |= {match_column(d.rule_id) for d in detections}
