@@ -198,6 +198,9 @@ def connect_pinned(
     root = root or lake_dir()
     paths = [str(root / f.path) for f in pin.files if not skip or f.path not in skip]
     con = duckdb.connect()
+    from ringfence.detection.engine.duck import tune
+
+    tune(con)  # bounded memory with spilling, as detection: a report over a large lake must not exhaust RAM
     if not paths:
         empty = EVENT_SCHEMA.empty_table().append_column("day", pa.array([], pa.date32()))
         con.register("pinned_empty_events", empty)
