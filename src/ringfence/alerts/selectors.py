@@ -10,10 +10,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 from django.db.models import Q, QuerySet
 
 from ringfence.core.timeutil import JST, start_of_day_jst
-from ringfence.logs.lake.query import connect, events_by_id
+from ringfence.logs.lake.layout import lake_dir
+from ringfence.logs.lake.query import HIVE_TYPES, events_by_id, live_files
+from ringfence.logs.schema import EVENT_SCHEMA
 from ringfence.logs.selectors import EventQuery, search_events
 from ringfence.registry.selectors.asof import (
     AccountOwnerAt,
@@ -121,13 +125,42 @@ class EvidencePage:
     missing: list[str] = field(default_factory=list)  # IDs the lake no longer holds (purged)
 
 
+def _partitions_connection(partitions: set[tuple[str, dt.date]]) -> duckdb.DuckDBPyConnection:
+    """A connection whose ``events`` view reads only the lake files of these (system, JST day) partitions.
+
+    An event's partition follows from its system and time, so the evidence of an alert is found in a few
+    files instead of a scan of the whole lake.
+    """
+    root = lake_dir()
+    files = [f for f in live_files(root) if (f.system, f.day) in partitions]
+    con = duckdb.connect()
+    if not files:
+        return _empty(con)  # the lake no longer holds them (purged): shown as missing
+    listing = ", ".join("'" + str(root / f.path).replace("'", "''") + "'" for f in files)
+    con.execute(
+        f"CREATE TEMP VIEW events AS SELECT * FROM read_parquet([{listing}], hive_partitioning = true, "
+        f"hive_types = {HIVE_TYPES})"
+    )
+    return con
+
+
+def _empty(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    empty = EVENT_SCHEMA.empty_table().append_column("day", pa.array([], pa.date32()))
+    con.register("alerts_no_events", empty)
+    con.execute("CREATE TEMP VIEW events AS SELECT * FROM alerts_no_events")
+    return con
+
+
 def evidence_events(alert: Alert, limit: int = EVIDENCE_SHOWN) -> EvidencePage:
     """The alert's first evidence events, read from the lake by event ID."""
-    ids = list(alert.evidence.order_by("time", "event_id").values_list("event_id", flat=True)[:limit])
+    shown = list(
+        alert.evidence.order_by("time", "event_id").values_list("event_id", "time", "system")[:limit]
+    )
     page = EvidencePage(stored=alert.evidence.count())
-    if not ids:
+    if not shown:
         return page
-    con = connect()
+    ids = [event_id for event_id, _time, _system in shown]
+    con = _partitions_connection({(system, time.astimezone(JST).date()) for _id, time, system in shown})
     try:
         table = events_by_id(ids, con)
     finally:

@@ -79,7 +79,7 @@ def _text(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         lines.append(
             f"{r['id']:>6} {r['first_seen'][:16]} {r['severity']:<13} {r['status']:<22} "
-            f"{r['rule_id']} {r['entity']} ({r['event_count']} events)"
+            f"{r['entity']}  {r['rule_title']} ({r['event_count']} events)"
         )
     return "\n".join(lines) + "\n"
 

@@ -196,3 +196,14 @@ def test_channel_pages_keep_the_secret(alert: Alert) -> None:
     assert bad.status_code == 400 and NotificationChannel.objects.count() == 1
     failed = client.post(f"/alerts/channels/{channel.pk}/test/", follow=True)
     assert "Connection refused" in failed.content.decode()  # the cause, whatever the language
+
+
+@pytest.mark.django_db
+def test_evidence_no_longer_in_the_lake_is_named_missing(alert: Alert) -> None:
+    gone = [Evidence("purged-1", at(10) + dt.timedelta(days=3), "CIS"), Evidence("purged-2", at(10), "CIS")]
+    raise_alerts([make_finding(entity="CIS/u9", account="u9", person="", items=gone)], actor="t")
+    other = Alert.objects.get(entity="CIS/u9")
+    page = _client("analyst", ["analyst"]).get(f"/alerts/{other.pk}/")
+    assert page.status_code == 200
+    assert page.context["evidence"].rows == []
+    assert sorted(page.context["evidence"].missing) == ["purged-1", "purged-2"]
