@@ -134,12 +134,12 @@ class PackRules:
     correlations: dict[str, Any] = field(default_factory=dict)
 
 
-def compile_pack(columns: Mapping[str, str]) -> PackRules:
+def compile_pack(columns: Mapping[str, str], dialect: str = "duckdb") -> PackRules:
     """Parse every pack file with ``parse_rules`` and compile it: detections first, then correlations."""
     from ringfence.detection.sigma import CompileContext, compile_detection, parse_rules
     from ringfence.detection.sigma.correlation import compile_correlation
 
-    ctx = CompileContext(columns=columns)
+    ctx = CompileContext(columns=columns, dialect=dialect)
     parsed: list[Any] = []
     for path in pack_files():
         parsed.extend(parse_rules(path.read_text(encoding="utf-8"), str(path)))

@@ -97,3 +97,18 @@ def test_ordinary_event_is_what_the_cases_assume() -> None:
     assert ORDINARY["own_employee"] is True and ORDINARY["entitled_for_activity"] is True
     assert ORDINARY["business_hours"] is True and ORDINARY["day_off"] is False
     assert ORDINARY["owner"] == ORDINARY["terminal_assigned_employee"]
+
+
+def test_every_rule_compiles_to_spark_sql_too(columns: dict[str, str]) -> None:
+    """A later issue runs the pack on Spark: every detection and correlation must render as Spark SQL."""
+    import sqlglot
+
+    spark = compile_pack(columns, dialect="spark")
+    assert set(spark.detections) == set(compile_pack(columns).detections)
+    for name, compiled in spark.detections.items():
+        parsed = sqlglot.parse_one(f"SELECT event_id FROM enriched WHERE {compiled.where_sql}", read="spark")
+        assert parsed is not None, name
+    for name, compiled in spark.correlations.items():
+        sql = compiled.sql("matches")
+        assert "OVER" in sql.upper() and " JOIN " not in sql.upper(), name
+        assert sqlglot.parse_one(sql, read="spark") is not None, name
