@@ -33,7 +33,7 @@ from ringfence.registry.choices import AccountKind, AccountStatus, EmploymentTyp
 from . import selectors
 from .choices import AlertStatus, Severity
 from .models import Alert, Suppression
-from .rules import rule_info
+from .rules import load_catalogue, rule_info
 from .services import suppressions, triage
 
 PAGE_SIZE = 50
@@ -72,8 +72,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.filter_alerts(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     record(AuditAction.VIEW, request=request, target_type="alerts.alert", target_ref="list",
            detail={"query": filters.as_dict(), "count": len(page.object_list)})  # fmt: skip
+    language = get_language() or "ja"
+    catalogue = load_catalogue()
+    titles = {
+        rule_id: rule_info(rule_id, title, catalogue).title(language)
+        for rule_id, title in selectors.rules_in_use()
+    }
     context: dict[str, Any] = {
         "page": page,
+        "titles": titles,
         "filters": filters,
         "statuses": [
             ("open", _("Open (new, assigned, investigating)")),
@@ -81,7 +88,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             *AlertStatus.choices,
         ],
         "severities": Severity.choices,
-        "rules": selectors.rules_in_use(),
+        "rules": sorted(titles.items(), key=lambda item: item[1]),
         "systems": selectors.systems_in_use(),
     }
     template = "alerts/_list_results.html" if request.headers.get("HX-Request") else "alerts/list.html"

@@ -90,8 +90,10 @@ def _add_evidence(
 
 
 def _detail_count(finding: Finding) -> int:
-    value = finding.detail.get("event_count") if isinstance(finding.detail, dict) else None
-    return value if isinstance(value, int) and value > 0 else 0
+    """The incident's event count as detection computed it (``event_count``, or ``events``), else 0."""
+    detail = finding.detail if isinstance(finding.detail, dict) else {}
+    value = detail.get("event_count", detail.get("events"))
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _new_alert(finding: Finding, suppression: Suppression | None) -> Alert:

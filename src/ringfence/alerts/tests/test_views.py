@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -207,3 +208,26 @@ def test_evidence_no_longer_in_the_lake_is_named_missing(alert: Alert) -> None:
     assert page.status_code == 200
     assert page.context["evidence"].rows == []
     assert sorted(page.context["evidence"].missing) == ["purged-1", "purged-2"]
+
+
+@pytest.mark.django_db
+def test_rule_titles_come_from_the_catalogue_in_the_users_language(
+    alert: Alert, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meta = SimpleNamespace(title_en="Affiliate staff access", title_ja="関連会社社員のアクセス",
+                           description_en="Staff of the retailer.", description_ja="小売会社の社員によるアクセス。",
+                           severity="critical", control="conduct", false_positives=["出向者の登録漏れ"], tags=[])  # fmt: skip
+    catalogue = {"rf-affiliate-access": meta}
+    monkeypatch.setattr("ringfence.alerts.views.load_catalogue", lambda: catalogue)
+    monkeypatch.setattr("ringfence.alerts.rules.load_catalogue", lambda: catalogue)
+    client = _client("analyst", ["analyst"])
+    client.cookies["django_language"] = "ja"
+    assert "関連会社社員のアクセス" in client.get("/alerts/").content.decode()
+    detail = client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert "小売会社の社員によるアクセス。" in detail and "出向者の登録漏れ" in detail
+    client.cookies["django_language"] = "en"
+    assert "Affiliate staff access" in client.get("/alerts/").content.decode()
+    # A rule no longer in the catalogue keeps the title stored on the alert.
+    monkeypatch.setattr("ringfence.alerts.views.load_catalogue", dict)
+    monkeypatch.setattr("ringfence.alerts.rules.load_catalogue", dict)
+    assert "Access by affiliate staff" in client.get("/alerts/").content.decode()
