@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from .incidents import MISSING, WINDOW_EPOCH, evidence_limit
 from .loader import RuleSet
 
 MATCHES = "rf_matches"
@@ -105,15 +106,27 @@ def empty_rows(ruleset: RuleSet) -> pa.Table:
         pa.field("corr_window_start", pa.timestamp("us", tz="UTC")),
     ]
     fields += [pa.field(name, pa.string()) for name in entity_columns(ruleset)]
+    fields += [
+        pa.field("entity", pa.string()),
+        pa.field("window_start", pa.timestamp("us", tz="UTC")),
+        pa.field("incident_events", pa.int64()),
+        pa.field("incident_last", pa.timestamp("us", tz="UTC")),
+    ]
     return pa.schema(fields).empty_table()
 
 
 def evaluate_detailed(
-    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, relation: str = "enriched", *, keep: bool = False
+    con: duckdb.DuckDBPyConnection,
+    ruleset: RuleSet,
+    relation: str = "enriched",
+    *,
+    keep: bool = False,
+    limit_rows: int | None = None,
 ) -> Evaluation:
     """Evaluate every active rule of ``ruleset`` over ``relation``; see ``evaluate``.
 
-    ``keep`` leaves the temporary tables (``rf_matches``, ``rf_corr_<n>``) for the caller to inspect.
+    ``keep`` leaves the temporary tables (``rf_matches``, ``rf_corr_<n>``) for the caller to inspect;
+    ``limit_rows`` caps the rows per incident (default ``RINGFENCE_EVIDENCE_LIMIT``).
     """
     from ringfence.detection.sigma.correlation import match_column
 
@@ -154,7 +167,8 @@ def evaluate_detailed(
             selects.append(
                 f"SELECT {_literal(correlation.rule_id)} AS rule_id, {_output_columns(available, [], 'm.')}, "
                 "CAST(c.corr_value AS DOUBLE) AS corr_value, CAST(c.corr_window_start AS TIMESTAMPTZ) "
-                f"AS corr_window_start{_entity_tail(available, entity, 'm.')} "
+                f"AS corr_window_start{_entity_tail(available, entity, 'm.')}, "
+                f"{_incident_columns(ruleset, correlation.rule_id, available, 'm.')} "
                 f"FROM {table} AS c JOIN {MATCHES} AS m ON m.event_id = c.event_id"
             )
     for detection in detections:
@@ -163,17 +177,42 @@ def evaluate_detailed(
         selects.append(
             f"SELECT {_literal(detection.rule_id)} AS rule_id, {_output_columns(available, [], '')}, "
             "CAST(NULL AS DOUBLE) AS corr_value, CAST(NULL AS TIMESTAMPTZ) AS corr_window_start"
-            f"{_entity_tail(available, entity, '')} FROM {MATCHES} WHERE {quote(match_column(detection.rule_id))}"
+            f"{_entity_tail(available, entity, '')}, {_incident_columns(ruleset, detection.rule_id, available, '')} "
+            f"FROM {MATCHES} WHERE {quote(match_column(detection.rule_id))}"
         )
     try:
         if not selects:
             return Evaluation(empty_rows(ruleset), matched)
-        rows = con.sql(" UNION ALL ".join(selects) + " ORDER BY rule_id, time, event_id").to_arrow_table()
+        # Every incident's events are counted, but only its first `limit` rows are handed over: a noisy rule
+        # (a bulk threshold crossed early, every later event a trigger) cannot flood the grouping step.
+        limit = evidence_limit() if limit_rows is None else limit_rows
+        rows = con.sql(
+            "SELECT * FROM (SELECT *, count(*) OVER incident AS incident_events, max(time) OVER incident AS incident_last "
+            "FROM ("
+            + " UNION ALL ".join(selects)
+            + ") AS matched WINDOW incident AS (PARTITION BY rule_id, entity, window_start) "
+            "QUALIFY row_number() OVER (PARTITION BY rule_id, entity, window_start ORDER BY time, event_id) "
+            f"<= {int(limit)}) AS kept ORDER BY rule_id, time, event_id"
+        ).to_arrow_table()
         return Evaluation(rows.cast(empty_rows(ruleset).schema), matched)
     finally:
         if not keep:
             for table in temp_tables:
                 con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _incident_columns(ruleset: RuleSet, rule_id: str, available: set[str], prefix: str) -> str:
+    """SQL for the rule's ``entity`` text and incident ``window_start`` (as ``incidents`` computes them)."""
+    meta = ruleset.meta[rule_id]
+    parts = []
+    for name in meta.entity_fields:
+        value = f"nullif(CAST({prefix}{quote(name)} AS VARCHAR), '')" if name in available else "NULL"
+        parts.append(f"coalesce({value}, {_literal(MISSING)})")
+    entity = parts[0] if len(parts) == 1 else "concat_ws('/', " + ", ".join(parts) + ")"
+    width = int(meta.incident_window.total_seconds() * 1_000_000)
+    epoch = int(WINDOW_EPOCH.timestamp() * 1_000_000)
+    start = f'make_timestamptz(((epoch_us({prefix}"time") - {epoch}) // {width}) * {width} + {epoch})'
+    return f"{entity} AS entity, {start} AS window_start"
 
 
 def _entity_tail(available: set[str], entity: Sequence[str], prefix: str) -> str:
@@ -191,7 +230,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, relation: str = "
 
     One scan of ``relation`` for all detections (see the module docstring). Columns: ``rule_id``, the base
     columns (event_id, time, system, account, owner, terminal_tag, src_host, src_ip), ``corr_value`` and
-    ``corr_window_start`` (correlations only), then the alerting rules' other entity fields as text.
-    Ordered by rule, time and event ID.
+    ``corr_window_start`` (correlations only), the alerting rules' other entity fields as text, then
+    ``entity``, ``window_start`` (the incident, see ``incidents``) and ``incident_events`` (the incident's
+    rows, of which at most ``RINGFENCE_EVIDENCE_LIMIT`` are returned) and ``incident_last`` (its last time). Ordered by rule, time and event ID.
     """
     return evaluate_detailed(con, ruleset, relation).rows

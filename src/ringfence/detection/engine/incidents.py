@@ -52,13 +52,24 @@ def _most_common(values: list[Any]) -> str:
 def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> list[Finding]:
     """Group the rows of ``evaluate`` into findings (deterministic; ordered by rule, window, entity)."""
     groups: dict[tuple[str, str, dt.datetime], list[dict[str, Any]]] = {}
+    totals: dict[tuple[str, str, dt.datetime], int] = {}
+    lasts: dict[tuple[str, str, dt.datetime], dt.datetime] = {}
+    keyed = "entity" in matches.column_names and "window_start" in matches.column_names
     for row in matches.to_pylist():
         meta = ruleset.meta.get(row["rule_id"])
         if meta is None:
             continue
-        entity = entity_text(row, meta.entity_fields)
-        start = window_start(row["time"], meta.incident_window)
-        groups.setdefault((row["rule_id"], entity, start), []).append(row)
+        if keyed and row["entity"] is not None:
+            entity, start = row["entity"], row["window_start"].astimezone(dt.UTC)
+        else:  # rows built elsewhere (tests, other callers) without the incident columns
+            entity = entity_text(row, meta.entity_fields)
+            start = window_start(row["time"], meta.incident_window)
+        key = (row["rule_id"], entity, start)
+        groups.setdefault(key, []).append(row)
+        if row.get("incident_events") is not None:
+            totals[key] = max(totals.get(key, 0), int(row["incident_events"]))
+        if row.get("incident_last") is not None:
+            lasts[key] = max(lasts.get(key, row["incident_last"]), row["incident_last"])
     limit = evidence_limit()
     findings: list[Finding] = []
     for (rule_id, entity, start), rows in sorted(groups.items()):
@@ -71,15 +82,15 @@ def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> l
         detail: dict[str, Any] = {
             "kind": meta.kind,
             "entity_fields": {name: unique[0].get(name) for name in meta.entity_fields},
-            "events": len(unique),
+            "events": max(len(unique), totals.get((rule_id, entity, start), 0)),
         }
         if corr_values:
             detail["corr_value"] = max(corr_values)
             detail["corr_window_start"] = min(corr_starts).isoformat() if corr_starts else None
             detail["threshold"] = meta.threshold
             detail["timespan"] = meta.timespan
-        if len(unique) > limit:
-            detail["evidence_truncated_to"] = limit
+        if detail["events"] > min(len(unique), limit):
+            detail["evidence_truncated_to"] = min(len(unique), limit)
         terminal = _most_common([r.get("terminal_tag") for r in unique]) or _most_common(
             [r.get("src_host") for r in unique]
         )
@@ -93,7 +104,7 @@ def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> l
                 window_start=start,
                 window_end=start + meta.incident_window,
                 first_seen=unique[0]["time"],
-                last_seen=unique[-1]["time"],
+                last_seen=max(unique[-1]["time"], lasts.get((rule_id, entity, start), unique[-1]["time"])),
                 system=_most_common([r.get("system") for r in unique]),
                 account=_most_common([r.get("account") for r in unique]),
                 person=_most_common([r.get("owner") for r in unique]),
