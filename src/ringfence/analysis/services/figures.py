@@ -25,7 +25,7 @@ from ringfence.logs.lake.manifest import scan
 from ringfence.logs.selectors import silent_days
 
 from .calendar import business_hours, is_day_off
-from .pinning import Pin, connect_pinned, file_problems, period_days
+from .pinning import Pin, connect_pinned, period_days, resolve_pin
 
 FORMAT = 1
 LIST_LIMIT = 200  # rows listed per system for impossible accesses, denials and accounts (counts are complete)
@@ -69,9 +69,9 @@ def compute_figures(
     """All figures of the campaign: ``{"format", "period", "pin", "systems": {code: {...}}}``."""
     root = root or lake_dir()
     codes = [s.code for s in systems]
-    damaged = file_problems(pin, root)
-    skip = {p.split(": ", 1)[1] for problems in damaged.values() for p in problems}
-    con = connect_pinned(pin, root, skip=skip)
+    resolution = resolve_pin(pin, root)
+    damaged = resolution.problems
+    con = connect_pinned(pin, root, resolution)
     try:
         days = period_days(start, end)
         params = [start, end]

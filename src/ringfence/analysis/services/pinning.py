@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from ringfence.core.errors import RingfenceError
 from ringfence.core.timeutil import JST
 from ringfence.logs.ingest.models import QuarantinedLine
 from ringfence.logs.lake.layout import lake_dir
-from ringfence.logs.lake.manifest import scan
+from ringfence.logs.lake.manifest import Op, RemoveReason, manifest_path, scan
 from ringfence.logs.lake.query import HIVE_TYPES
 from ringfence.logs.schema import EVENT_SCHEMA
 from ringfence.logs.selectors import configured_sources
@@ -168,49 +169,132 @@ def _line_tallies(
     return {source: (system_of[source], stored[source], quarantined[source]) for source in sorted(system_of)}
 
 
-def file_problems(pin: Pin, root: Path | None = None) -> dict[str, list[str]]:
-    """Pinned files that are gone or no longer match their SHA-256, by system (empty when all are intact).
+@dataclass
+class Resolution:
+    """Where the pinned events are now: pinned files still live, and outputs of later compactions."""
 
-    Checked before every computation: a figure computed from an altered file would be worthless, and a
-    re-run of a frozen campaign must read exactly the bytes the original run read.
+    plain: list[str] = field(default_factory=list)  # pinned files, live and intact
+    compacted: list[str] = field(default_factory=list)  # merged files that now hold pinned files' events
+    problems: dict[str, list[str]] = field(default_factory=dict)  # by system: "missing: …", "altered: …"
+
+
+def _sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _compaction_successors(root: Path) -> dict[str, str]:
+    """Removed path -> the file a compaction merged it into (from the manifest's compaction transactions)."""
+    manifest = manifest_path(root)
+    if not manifest.exists():
+        return {}
+    by_txn: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with manifest.open("rb") as fh:
+        for raw in fh:
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue  # a torn or broken line: the chain check reports it
+            if isinstance(entry, dict) and "txn" in entry:
+                by_txn[str(entry["txn"])].append(entry)
+    successors: dict[str, str] = {}
+    for entries in by_txn.values():
+        added = [e["path"] for e in entries if e.get("op") == Op.ADD]
+        removed = [
+            e["path"]
+            for e in entries
+            if e.get("op") == Op.REMOVE and e.get("reason") == RemoveReason.COMPACTION
+        ]
+        if len(added) == 1:
+            for path in removed:
+                successors[str(path)] = str(added[0])
+    return successors
+
+
+def resolve_pin(pin: Pin, root: Path | None = None) -> Resolution:
+    """Check every pinned file and find where its events are now.
+
+    A pinned file still live must match its SHA-256. One a compaction has since merged into a bigger file
+    is followed to that file (checked against its own manifest SHA-256); reading it, only events ingested
+    up to the pin's ``known_at`` are kept, which leaves out late logs merged in with them. A file gone
+    otherwise (deleted behind the lake's back, purged) or altered is a problem of its system.
     """
     root = root or lake_dir()
-    problems: dict[str, list[str]] = {}
+    live = scan(root).live
+    successors: dict[str, str] | None = None
+    result = Resolution()
+    compacted: set[str] = set()
     for pinned in pin.files:
-        path = root / pinned.path
-        try:
-            digest = hashlib.sha256()
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-        except OSError:
-            problems.setdefault(pinned.system, []).append(f"missing: {pinned.path}")
+        if pinned.path in live:
+            if _sha256(root / pinned.path) == pinned.sha256:
+                result.plain.append(pinned.path)
+            else:
+                kind = "missing" if not (root / pinned.path).exists() else "altered"
+                result.problems.setdefault(pinned.system, []).append(f"{kind}: {pinned.path}")
             continue
-        if digest.hexdigest() != pinned.sha256:
-            problems.setdefault(pinned.system, []).append(f"altered: {pinned.path}")
-    return problems
+        successors = successors if successors is not None else _compaction_successors(root)
+        current, seen = pinned.path, set()
+        while current not in live and current in successors and current not in seen:
+            seen.add(current)
+            current = successors[current]
+        if current not in live or current == pinned.path:
+            result.problems.setdefault(pinned.system, []).append(f"missing: {pinned.path}")
+        elif current not in compacted:
+            if _sha256(root / current) == live[current].sha256:
+                compacted.add(current)
+            else:
+                result.problems.setdefault(pinned.system, []).append(
+                    f"altered: {current} (merged {pinned.path})"
+                )
+    result.compacted = sorted(compacted)
+    return result
+
+
+def file_problems(pin: Pin, root: Path | None = None) -> dict[str, list[str]]:
+    """Pinned files (or the files they were merged into) that are gone or altered, by system."""
+    return resolve_pin(pin, root).problems
+
+
+def _listing(root: Path, paths: list[str]) -> str:
+    return ", ".join("'" + str(root / p).replace("'", "''") + "'" for p in paths)
 
 
 def connect_pinned(
-    pin: Pin, root: Path | None = None, *, skip: set[str] | None = None
+    pin: Pin, root: Path | None = None, resolution: Resolution | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection whose view ``events`` reads exactly the pinned files (minus ``skip`` paths)."""
+    """A DuckDB connection whose view ``events`` reads exactly the pinned events (see ``resolve_pin``).
+
+    Without ``resolution`` every pinned file is read as listed (used while pinning, when they are live).
+    """
     root = root or lake_dir()
-    paths = [str(root / f.path) for f in pin.files if not skip or f.path not in skip]
+    plain = resolution.plain if resolution is not None else [f.path for f in pin.files]
+    compacted = resolution.compacted if resolution is not None else []
     con = duckdb.connect()
     from ringfence.detection.engine.duck import tune
 
     tune(con)  # bounded memory with spilling, as detection: a report over a large lake must not exhaust RAM
-    if not paths:
+    parts = []
+    read = f"hive_partitioning = true, hive_types = {HIVE_TYPES}"
+    if plain:
+        parts.append(f"SELECT * FROM read_parquet([{_listing(root, plain)}], {read})")
+    if compacted:
+        known = pin.known_at.astimezone(dt.UTC).isoformat()
+        parts.append(
+            f"SELECT * FROM read_parquet([{_listing(root, compacted)}], {read}) "
+            f"WHERE ingested_at <= TIMESTAMPTZ '{known}'"
+        )
+    if not parts:
         empty = EVENT_SCHEMA.empty_table().append_column("day", pa.array([], pa.date32()))
         con.register("pinned_empty_events", empty)
         con.execute("CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM pinned_empty_events")
         return con
-    listing = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet([{listing}], "
-        f"hive_partitioning = true, hive_types = {HIVE_TYPES})"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS {' UNION ALL BY NAME '.join(parts)}")
     return con
 
 
