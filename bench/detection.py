@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -75,7 +76,7 @@ def grow(demo_lake: Path, sizes_m: list[float]) -> list[tuple[float, int, float]
     stored = int(lake.connect().execute("SELECT count(*) FROM events").fetchall()[0][0])
     columns = ", ".join(f'"{c}"' for c in EVENT_FIELDS if c not in ("event_id", "time"))
     reached: list[tuple[float, int, float]] = []
-    replica = round(stored / demo_events) if stored else 0
+    replica = math.ceil(stored / demo_events) if stored else 0
     for size in sizes_m:
         target = int(size * 1_000_000)
         began = time.perf_counter()
