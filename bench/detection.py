@@ -174,7 +174,7 @@ def main() -> None:
     print("| events | wall s | events/s | CPU s | peak RSS MB | matched | findings | stages (s) |")
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
-        stages = ", ".join(f"{k} {v}" for k, v in r["stages_s"].items())  # type: ignore[attr-defined]
+        stages = ", ".join(f"{k} {v}" for k, v in r["stages_s"].items())
         print(f"| {r['events']:,} | {r['wall_s']} | {r['events_per_s']:,} | {r['cpu_s']} | {r['peak_rss_mb']:,} "
               f"| {r['matched_events']:,} | {r['findings']} | {stages} |")  # fmt: skip
     print(f"\nworking folder: {work}")

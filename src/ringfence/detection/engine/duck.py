@@ -13,19 +13,14 @@ def tune(
     con: duckdb.DuckDBPyConnection, *, threads: int | None = None, memory_limit: str | None = None
 ) -> None:
     """Apply the detection settings (env RINGFENCE_DUCKDB_THREADS / RINGFENCE_DUCKDB_MEMORY, or settings)."""
-    threads = (
-        threads
-        or int(
-            os.environ.get("RINGFENCE_DUCKDB_THREADS")
-            or getattr(settings, "RINGFENCE_DUCKDB_THREADS", 0)
-            or 0
-        )
-        or (os.cpu_count() or 2)
+    configured = os.environ.get("RINGFENCE_DUCKDB_THREADS") or str(
+        getattr(settings, "RINGFENCE_DUCKDB_THREADS", "")
     )
+    threads = threads or (int(configured) if configured.isdigit() else 0) or os.cpu_count() or 2
     memory_limit = (
         memory_limit
         or os.environ.get("RINGFENCE_DUCKDB_MEMORY")
-        or getattr(settings, "RINGFENCE_DUCKDB_MEMORY", "3GB")
+        or str(getattr(settings, "RINGFENCE_DUCKDB_MEMORY", "3GB"))
     )
     spill = Path(settings.DATA_DIR) / "tmp" / "duckdb"
     spill.mkdir(parents=True, exist_ok=True)

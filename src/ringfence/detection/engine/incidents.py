@@ -49,6 +49,16 @@ def _most_common(values: list[Any]) -> str:
     return sorted(counts, key=lambda v: (-counts[v], v))[0]
 
 
+def _first_per_event(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row["event_id"] not in seen:
+            seen.add(row["event_id"])
+            unique.append(row)
+    return unique
+
+
 def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> list[Finding]:
     """Group the rows of ``evaluate`` into findings (deterministic; ordered by rule, window, entity)."""
     groups: dict[tuple[str, str, dt.datetime], list[dict[str, Any]]] = {}
@@ -75,8 +85,7 @@ def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> l
     for (rule_id, entity, start), rows in sorted(groups.items()):
         meta = ruleset.meta[rule_id]
         rows.sort(key=lambda r: (r["time"], r["event_id"]))
-        seen: set[str] = set()
-        unique = [r for r in rows if not (r["event_id"] in seen or seen.add(r["event_id"]))]
+        unique = _first_per_event(rows)
         corr_values = [r["corr_value"] for r in unique if r.get("corr_value") is not None]
         corr_starts = [r["corr_window_start"] for r in unique if r.get("corr_window_start") is not None]
         detail: dict[str, Any] = {

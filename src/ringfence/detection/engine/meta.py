@@ -112,6 +112,7 @@ def build_meta(rule: Any, *, path: Path | str, builtin: bool, kind: str) -> Rule
     options = ringfence_options(custom)
     window = options.get("incident_window")
     entity = options.get("entity")
+    entity_fields: tuple[str, ...]
     if entity is None:
         entity_fields = DEFAULT_ENTITY_FIELDS
     elif isinstance(entity, str):
