@@ -211,7 +211,7 @@ class LiveMonitor:
             con = self.con
             create_enriched_view(con, "live_new", "enriched_new", history="live_history")
             con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
-            window = f"UNION ALL BY NAME {self._window_rows()}" if self._has_window else ""
+            window = f"UNION ALL BY NAME {self._window_rows(first_new)}" if self._has_window else ""
             con.execute(f"CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch {window}")
             matches = self._relevant(evaluate(con, self.ruleset, "live_enriched"), first_new)
             result.matches = matches.num_rows
@@ -261,7 +261,9 @@ class LiveMonitor:
         )
 
     def _relevant(self, matches: pa.Table, first_new: dt.datetime) -> pa.Table:
-        """Matches a new event can have caused: detections of new events, correlation triggers near them."""
+        """Matches a new event can have caused: detections of new events, correlation triggers at or after
+        the earliest new event (a correlation's window ends at its trigger: an event can only change the
+        triggers at or after its own time)."""
         if not matches.num_rows:
             return matches
         new_ids = self.con.sql("SELECT event_id FROM live_new").to_arrow_table().column("event_id")
@@ -270,17 +272,15 @@ class LiveMonitor:
             is_correlation = pc.is_in(
                 matches.column("rule_id"), value_set=pa.array(sorted(self.correlation_ids), pa.string())
             )
-            # A trigger's window reaches one timespan either side of it at most.
-            horizon = first_new - self.retention
             near = pc.greater_equal(
-                matches.column("time"), pa.scalar(horizon, matches.schema.field("time").type)
+                matches.column("time"), pa.scalar(first_new, matches.schema.field("time").type)
             )
             keep = pc.or_(is_new, pc.and_(is_correlation, near))
         else:
             keep = is_new
         return matches.filter(pc.fill_null(keep, False))
 
-    def _window_rows(self) -> str:
+    def _window_rows(self, first_new: dt.datetime) -> str:
         """SELECT of the kept rows a correlation needs for this batch: those in a group the batch touches.
 
         A correlation's windows are per group (its group-by values); a group without new events has the
@@ -305,18 +305,18 @@ class LiveMonitor:
                 continue
             names = [f"g{n}" for n in range(len(groups))]
             select = ", ".join(f"{expr} AS {name}" for expr, name in zip(groups, names, strict=True))
+            known = " AND ".join(f"({expr}) IS NOT NULL" for expr in groups)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE live_touched_{index} AS "
-                f"SELECT DISTINCT {select} FROM live_flagged_new WHERE {flags}"
+                f"SELECT DISTINCT {select} FROM live_flagged_new WHERE ({flags}) AND {known}"
             )
-            same = " AND ".join(
-                f"t.{name} IS NOT DISTINCT FROM ({expr})" for expr, name in zip(groups, names, strict=True)
-            )
+            same = " AND ".join(f"t.{name} = ({expr})" for expr, name in zip(groups, names, strict=True))
             conditions.append(f"(({flags}) AND EXISTS (SELECT 1 FROM live_touched_{index} t WHERE {same}))")
         flags = ", ".join(_quote(name) for name in self.flag_names)
+        since = _timestamp(first_new - self.retention)
         return (
-            f"SELECT * EXCLUDE ({flags}) FROM (SELECT *, {self.flags_sql} FROM window_events) "
-            f"WHERE {' OR '.join(conditions)}"
+            f"SELECT * EXCLUDE ({flags}) FROM (SELECT *, {self.flags_sql} FROM window_events "
+            f"WHERE time >= {since}) WHERE {' OR '.join(conditions)}"
         )
 
     def _commit(self, position: Position, watermark: dt.datetime | None, evaluated: int) -> None:
