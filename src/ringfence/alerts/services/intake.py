@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ringfence.alerts.findings import Evidence, Finding
@@ -135,9 +135,15 @@ def _intake_one(finding: Finding, active: list[Suppression], actor: str, result:
     """One finding, inside the caller's transaction."""
     evidence = _distinct(finding.evidence)
     alert = Alert.objects.select_for_update().filter(key=finding.key).first()
+    suppression = suppressions.first_match(finding, active) if alert is None else None
     if alert is None:
-        suppression = suppressions.first_match(finding, active)
-        alert = _new_alert(finding, suppression)
+        try:
+            with transaction.atomic():  # a savepoint: the batch run and the live monitor may race here
+                alert = _new_alert(finding, suppression)
+        except IntegrityError:
+            alert = Alert.objects.select_for_update().get(key=finding.key)
+            _merge_into(alert, finding, evidence, result)
+            return
         added = _add_evidence(alert, evidence, 0, None)
         alert.event_count = max(added, _detail_count(finding))
         alert.save(update_fields=["event_count"])
@@ -153,14 +159,20 @@ def _intake_one(finding: Finding, active: list[Suppression], actor: str, result:
             result.suppressed.append(alert.key)
         else:
             result.notifications_queued += notifications.queue_for(alert)
+        result.evidence_added += added
     else:
-        stored = alert.evidence.count()
-        previous_last = alert.last_seen
-        added = _add_evidence(alert, evidence, stored, previous_last)
-        _merge(alert, finding)
-        alert.event_count = max(alert.event_count + added, len(evidence), _detail_count(finding))
-        alert.save()
-        result.updated.append(alert.key)
+        _merge_into(alert, finding, evidence, result)
+
+
+def _merge_into(alert: Alert, finding: Finding, evidence: list[Evidence], result: IntakeResult) -> None:
+    """A finding of an incident the alert already holds: evidence and counts merged."""
+    stored = alert.evidence.count()
+    previous_last = alert.last_seen
+    added = _add_evidence(alert, evidence, stored, previous_last)
+    _merge(alert, finding)
+    alert.event_count = max(alert.event_count + added, len(evidence), _detail_count(finding))
+    alert.save()
+    result.updated.append(alert.key)
     result.evidence_added += added
 
 
