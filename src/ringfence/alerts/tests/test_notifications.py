@@ -167,3 +167,18 @@ def test_bad_channels_are_refused_with_the_field_named() -> None:
     fields = {p.field for p in caught.value.problems}
     assert fields == {"name", "target", "body_template"}
     assert not NotificationChannel.objects.exists()
+
+
+def test_sweep_requeues_deliveries_whose_queueing_was_lost(immediate_huey: None) -> None:
+    with http_receiver() as (url, state):
+        save_channel(actor="admin", name="hook", kind="webhook", target=url)
+        raise_alerts([make_finding()], actor="t")  # the on-commit queueing never runs in a test transaction
+        delivery = NotificationDelivery.objects.get()
+        assert notifications.requeue_pending() == 0  # too recent: its own task may still be on the way
+        NotificationDelivery.objects.filter(pk=delivery.pk).update(
+            created_at=delivery.created_at - notifications.dt.timedelta(minutes=30)
+        )
+        assert notifications.requeue_pending() == 1
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.SENT and len(state.requests) == 1
+        assert notifications.requeue_pending() == 0  # sent ones are left alone
