@@ -168,6 +168,10 @@ def evidence_events(alert: Alert, limit: int = EVIDENCE_SHOWN) -> EvidencePage:
     rows = table.to_pylist()
     for row in rows:
         row["time_jst"] = row["time"].astimezone(JST)
+        # The event search takes minutes (JST wall time): the minute of the event, end excluded.
+        minute = row["time_jst"].replace(second=0, microsecond=0)
+        row["search_start"] = minute.strftime("%Y-%m-%dT%H:%M")
+        row["search_end"] = (minute + dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
     page.rows = rows
     found = {row["event_id"] for row in rows}
     page.missing = [i for i in ids if i not in found]

@@ -104,7 +104,12 @@ def test_detail_shows_person_then_evidence_from_the_lake_and_is_audited(alert: A
     assert "北電小売" in html and "小売 次郎" in html and "本店 &gt; 北支社 &gt; 北支社営業課" in html
     evidence = page.context["evidence"]
     assert [r["source_line"] for r in evidence.rows] == [1, 2, 3] and not evidence.missing
-    assert "/logs/events/?start=2026-10-13T10:00" in html
+    link = "/logs/events/?start=2026-10-13T10:00&amp;end=2026-10-13T10:01&amp;system=CIS&amp;account=u001"
+    assert link in html
+    # The link finds the event in the event search.
+    search = client.get(link.replace("&amp;", "&"))
+    assert search.status_code == 200 and not search.context["problems"]
+    assert {r["source_line"] for r in search.context["page"].rows} == {1, 2, 3}
     viewed = AuditEvent.objects.get(action="view", target_type="alerts.alert", target_ref=alert.key)
     assert viewed.detail["evidence_shown"] == 3 and viewed.actor == "analyst"
 
