@@ -173,16 +173,6 @@ def _terminal_value(column: str, t: str = "t") -> str:
     )
 
 
-def _raw_pairs_sql(relation: str) -> str:
-    """The earliest event per raw (system, account, terminal, host, address) and JST day, keys normalised after
-    grouping (normalising a few distinct values is cheaper than every event)."""
-    return f"""
-SELECT system, rf_account_key(account) AS rf_akey, rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey,
-       nullif(trim(src_ip), '') AS rf_ip, "time"
-FROM (SELECT system, account, terminal, src_host, src_ip, CAST(time_jst AS DATE) AS d, min("time") AS "time"
-      FROM {relation} WHERE account IS NOT NULL GROUP BY ALL)"""
-
-
 def _pair_firsts_sql(raw: str) -> tuple[str, str]:
     """(per system and account, per system, account and terminal-or-address) earliest times over ``raw``.
 
@@ -206,22 +196,35 @@ GROUP BY ALL"""
 def _history_tables(con: duckdb.DuckDBPyConnection, prefix: str, history_base: str) -> None:
     """Aggregates of the history, kept as TEMP tables: the history is read once, when the view is created.
 
-    Baselines: the p95 of records per hour and per JST day, per person and per unit (peers), where each
-    hour's (day's) records are attributed to the account's owner and the owner's unit at that time.
+    One scan with two grouping sets: the earliest event per raw (system, account, terminal, host, address)
+    and JST day (first-seen pairs), and the records per (system, account) and JST hour (baselines; days are
+    summed from the hours). Baselines: the p95 of records per hour and per JST day, per person and per unit
+    (peers), where each hour's (day's) records are attributed to the account's owner and the owner's unit at
+    the hour's (day's) first event.
     """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}__history_raw AS {_raw_pairs_sql(history_base)}")
-    per_system, per_terminal = _pair_firsts_sql(f"{prefix}__history_raw")
+    groups = f"{prefix}__history_groups"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {groups} AS
+SELECT GROUPING(terminal) AS per_hour, system, account, terminal, src_host, src_ip, d, hour,
+       min("time") AS t, sum(record_count) AS n
+FROM (SELECT *, CAST(time_jst AS DATE) AS d, date_trunc('hour', time_jst) AS hour FROM {history_base}
+      WHERE account IS NOT NULL)
+GROUP BY GROUPING SETS ((system, account, terminal, src_host, src_ip, d), (system, account, hour))"""
+    )
+    raw = f"""
+SELECT system, rf_account_key(account) AS rf_akey, rf_tag_key(terminal) AS rf_tkey, rf_host_key(src_host) AS rf_hkey,
+       nullif(trim(src_ip), '') AS rf_ip, t AS "time"
+FROM {groups} WHERE per_hour = 0"""
+    per_system, per_terminal = _pair_firsts_sql(f"({raw})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}__history_first_sys AS {per_system}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}__history_first_term AS {per_terminal}")
-    con.execute(f"DROP TABLE {prefix}__history_raw")
-    for grain, bucket in (("hourly", "date_trunc('hour', time_jst)"), ("daily", "CAST(time_jst AS DATE)")):
+    hours = f"SELECT system, account, hour AS bucket, t, n FROM {groups} WHERE per_hour = 1"
+    days = f"""SELECT system, account, CAST(hour AS DATE) AS bucket, min(t) AS t, sum(n) AS n
+FROM {groups} WHERE per_hour = 1 GROUP BY ALL"""
+    for grain, per_account in (("hourly", hours), ("daily", days)):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {prefix}__{grain}_bucket AS
-WITH per_account AS (
-    SELECT system, rf_account_key(account) AS rf_akey, bucket, t, n
-    FROM (SELECT system, account, {bucket} AS bucket, min("time") AS t, sum(record_count) AS n
-          FROM {history_base} WHERE account IS NOT NULL GROUP BY ALL)
-)
+WITH per_account AS (SELECT system, rf_account_key(account) AS rf_akey, bucket, t, n FROM ({per_account}))
 SELECT a.owner, a.unit_code, p.bucket, sum(p.n) AS n
 FROM per_account p JOIN rf_account_tl a
   ON a.system_code = p.system AND a.account_key = p.rf_akey AND p.t >= a.vf AND p.t < a.vt
@@ -239,6 +242,7 @@ SELECT unit_code, quantile_cont(n, 0.95) AS p95 FROM {prefix}__{grain}_bucket
 WHERE unit_code IS NOT NULL GROUP BY ALL"""
         )
         con.execute(f"DROP TABLE {prefix}__{grain}_bucket")
+    con.execute(f"DROP TABLE {groups}")
 
 
 def _required_level_sql() -> str:
