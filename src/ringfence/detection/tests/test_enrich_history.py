@@ -4,6 +4,7 @@ and registry snapshots: reused while the registry is unchanged, refreshed when i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,7 @@ def test_first_seen_looks_at_earlier_history(snapshot: Path) -> None:
     }
 
 
-def _p95(values: list[float]) -> float:
+def _p95(values: Sequence[float]) -> float:
     """Linear interpolation between closest ranks (what quantile_cont computes)."""
     ordered = sorted(values)
     position = (len(ordered) - 1) * 0.95
