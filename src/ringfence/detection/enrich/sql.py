@@ -1,15 +1,17 @@
 """The enriched relation: every event with who, what, where and when, as of the event's own time.
 
-``create_enriched_view`` builds, on a DuckDB connection, a chain of TEMP views ending in ``<name>``:
+``create_enriched_view`` creates, on a DuckDB connection:
 
-- ``<name>__base``: the source's events in [start, end) and the given systems (day predicates first, so the
-  lake's Hive partitions are pruned), with normalised join keys and the time in Japan;
-- ``<name>__ipnet``: the source's distinct addresses with their longest-prefix segment over time;
-- ``<name>__first_*`` / ``<name>__baseline_*``: small aggregates for first-seen flags and baselines;
-- ``<name>``: one hash join per lookup against the registry timelines (registry_views), no per-event Python.
+- ``<name>__base`` (TEMP VIEW): the source's events in [start, end) and the given systems (day predicates
+  first, so the lake's Hive partitions are pruned), with ``day`` and the time in Japan;
+- with ``history``: ``<name>__history`` (TEMP VIEW) and small TEMP tables aggregated from it once, now —
+  earliest times of (system, account[, terminal]) pairs and the baselines per person and per unit;
+- ``<name>`` (TEMP VIEW, or TEMP TABLE with ``materialize``): the events joined, one hash join each, to their
+  per-combination fact pieces (combos.py, built inside the query from the registry timelines of
+  registry_views), to the system catalogue and to the working calendar. No Python runs per event.
 
-Nothing is computed until the view is read, so filters of a query on ``<name>`` are pushed down; with
-``materialize=True`` the result is kept as a TEMP table instead (worth it when many rules read it).
+A view is computed when read, so a query on ``<name>`` prunes columns and pushes filters down, and a source
+whose content changes (a live batch registered again under the same name) is read afresh.
 """
 
 from __future__ import annotations
