@@ -4,6 +4,7 @@ and registry snapshots: reused while the registry is unchanged, refreshed when i
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -226,3 +227,17 @@ def test_the_name_must_be_an_identifier(snapshot: Path, name: str) -> None:
     con.register("batch", make_events([event("one", jst(2024, 6, 3, 9))]))
     with pytest.raises(ValueError, match="plain SQL identifier"):
         create_enriched_view(con, "batch", name)
+
+
+def test_old_snapshots_are_pruned_but_recent_ones_kept(settings, tmp_path: Path) -> None:
+    settings.RINGFENCE_DETECTION_DIR = tmp_path / "detection"
+    root = tmp_path / "detection" / "registry"
+    old = (timezone.now() - dt.timedelta(days=3)).timestamp()
+    names = [f"2020010{i}T000000000000Z-abcdef" for i in range(1, 6)]
+    for name in names:
+        (root / name).mkdir(parents=True)
+        if name != names[1]:  # the second oldest was used an hour ago: a running analysis may read it
+            os.utime(root / name, (old, old))
+    build_world()
+    newest = snapshot_registry()
+    assert sorted(p.name for p in root.iterdir()) == sorted([newest.name, names[4], names[3], names[1]])
