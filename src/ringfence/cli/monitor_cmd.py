@@ -47,6 +47,7 @@ def run(interval: float, once: bool, from_start: bool, rules_dir: Path | None, b
     try:
         if once:
             result = runner.poll()
+            runner.deliver_updates(force=True)
             click.echo(
                 json.dumps(
                     {"files": result.files, "events": result.events, "findings": result.findings,
@@ -59,6 +60,7 @@ def run(interval: float, once: bool, from_start: bool, rules_dir: Path | None, b
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         signal.signal(signal.SIGINT, lambda *_: stopping.set())
         runner.poll()
+        runner.deliver_updates(force=True)
         click.echo(json.dumps({"ready": True, **runner.health()}, ensure_ascii=False))
         sys.stdout.flush()
         while not stopping.wait(interval):

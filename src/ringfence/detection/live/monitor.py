@@ -36,6 +36,7 @@ from ringfence.alerts.findings import Finding
 from ringfence.core.timeutil import JST
 from ringfence.logs.schema import EVENT_SCHEMA
 
+from . import updates
 from .follower import Position
 from .state import (
     default_state_dir,
@@ -218,9 +219,10 @@ class LiveMonitor:
             result.findings = findings_from(matches, self.ruleset, MODE) if matches.num_rows else []
             if watermark is None or newest > watermark:
                 watermark = newest
-        if deliver is not None and result.findings:
-            deliver(result.findings)
-        self._commit(position, watermark, result.evaluated)
+        fresh, later = updates.split_fresh(self.con, result.findings)
+        if deliver is not None and fresh:
+            deliver(fresh)  # new incidents at once; updates of known ones wait in the state (see updates)
+        self._commit(position, watermark, result.evaluated, fresh, later if deliver is not None else [])
         result.seconds = time.perf_counter() - started
         return result
 
@@ -241,6 +243,24 @@ class LiveMonitor:
         if row is None or not row[0]:
             return None
         return int(row[0]), row[1], row[2]
+
+    def deliver_updates(self, deliver: Deliver) -> int:
+        """Hand the pending updates of known incidents to ``deliver`` (merged per key); returns how many."""
+        count, _since = updates.pending(self.con)
+        if not count:
+            return 0
+        row = first_row(self.con, "SELECT max(stored_at) FROM pending_updates")
+        assert row is not None
+        upto = row[0]
+        merged = updates.take(self.con, upto)
+        if merged:
+            deliver(merged)
+        updates.forget(self.con, upto)  # after delivery: a crash in between delivers them again
+        return len(merged)
+
+    def updates_waiting(self) -> tuple[int, dt.datetime | None]:
+        """How many updates wait for delivery, and since when."""
+        return updates.pending(self.con)
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -319,8 +339,15 @@ class LiveMonitor:
             f"WHERE time >= {since}) WHERE {' OR '.join(conditions)}"
         )
 
-    def _commit(self, position: Position, watermark: dt.datetime | None, evaluated: int) -> None:
-        """Window, history and position in one transaction."""
+    def _commit(
+        self,
+        position: Position,
+        watermark: dt.datetime | None,
+        evaluated: int,
+        fresh: list[Finding] | None = None,
+        later: list[Finding] | None = None,
+    ) -> None:
+        """Window, history, delivered keys, pending updates and position in one transaction."""
         con = self.con
         con.begin()
         try:
@@ -341,8 +368,10 @@ class LiveMonitor:
                 if cutoff is not None:
                     con.execute("DELETE FROM window_events WHERE time < ?", [cutoff])
                 fold_into_history(con, "live_new")
+                updates.remember(con, fresh or [], later or [])
                 if watermark is not None:
                     prune_history(con, watermark - self.history - dt.timedelta(days=1))
+                    updates.prune_keys(con, watermark - self.retention - self.lateness - dt.timedelta(days=8))
             write_position(con, position, watermark, evaluated)
             con.commit()
         except BaseException:

@@ -13,6 +13,7 @@ job) unless ``from_start`` is given.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 ACTOR = "system:monitor"
 DEFAULT_MAX_EVENTS = 200_000
 RULES_CHECK_SECONDS = 60.0
+# Updates of known incidents wait while new events keep arriving, but not longer than this.
+MAX_UPDATE_DELAY = dt.timedelta(seconds=10)
 
 
 def raise_alerts(findings: list[Finding]) -> Any:
@@ -126,6 +129,19 @@ class MonitorRunner:
             self._figures = describe(self.monitor)
             return result
 
+    def deliver_updates(self, *, force: bool = False) -> int:
+        """Deliver the waiting updates of known incidents when no new events wait (or they waited long)."""
+        if self.deliver is None:
+            return 0
+        count, since = self.monitor.updates_waiting()
+        if not count:
+            return 0
+        overdue = since is not None and dt.datetime.now(dt.UTC) - since > MAX_UPDATE_DELAY
+        if not (force or overdue or not self._wake.is_set()):
+            return 0
+        with self._round_lock:
+            return self.monitor.deliver_updates(self.deliver)
+
     def _feed(self, paths: list[str], after: Position, result: RoundResult) -> None:
         events = read_events(self.lake_root, paths)
         batch = self.monitor.process_batch(events, position=after, deliver=self.deliver)
@@ -173,6 +189,7 @@ class MonitorRunner:
         """``poll`` that logs errors instead of raising (the state stays; the next round retries)."""
         try:
             result = self.poll()
+            self.deliver_updates()
             self.last_error = ""
             return result
         except Exception as exc:
@@ -191,6 +208,7 @@ class MonitorRunner:
             self._thread.join()
             self._thread = None
             self.run_round()
+            self.deliver_updates(force=True)
         self.close()
 
     def close(self) -> None:

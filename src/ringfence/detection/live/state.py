@@ -79,6 +79,10 @@ def open_state(state_dir: Path) -> duckdb.DuckDBPyConnection:
         "watermark TIMESTAMPTZ, batches BIGINT, events BIGINT, updated_at TIMESTAMPTZ)"
     )
     con.execute(f"CREATE TABLE IF NOT EXISTS history_events ({HISTORY_COLUMNS})")
+    from .updates import UPDATES_DDL
+
+    for statement in UPDATES_DDL:
+        con.execute(statement)
     path.chmod(0o640)  # events are personal data
     return con
 
