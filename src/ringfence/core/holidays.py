@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import jpholiday
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .errors import RingfenceError
 
@@ -41,12 +42,14 @@ class CalendarDay:
 def _month_day(text: str, setting: str) -> tuple[int, int]:
     match = _MONTH_DAY.match(text.strip())
     if not match:
-        raise RingfenceError(f"{setting}: {text!r} is not MM-DD")
+        raise RingfenceError(_("%(setting)s: %(value)r is not MM-DD") % {"setting": setting, "value": text})
     month, day = int(match.group(1)), int(match.group(2))
     try:
         dt.date(2000, month, day)  # a leap year, so 02-29 is accepted
     except ValueError as exc:
-        raise RingfenceError(f"{setting}: {text!r} is not a day of the year") from exc
+        raise RingfenceError(
+            _("%(setting)s: %(value)r is not a day of the year") % {"setting": setting, "value": text}
+        ) from exc
     return month, day
 
 
@@ -78,7 +81,9 @@ def parse_company_holidays(
             try:
                 dates.add(dt.date.fromisoformat(text))
             except ValueError as exc:
-                raise RingfenceError(f"{setting}: {text!r} is not a date") from exc
+                raise RingfenceError(
+                    _("%(setting)s: %(value)r is not a date") % {"setting": setting, "value": text}
+                ) from exc
         elif ".." in text:
             first_text, last_text = text.split("..", 1)
             first, last = _month_day(first_text, setting), _month_day(last_text, setting)
@@ -105,11 +110,16 @@ def parse_business_hours(text: str, setting: str = "RINGFENCE_BUSINESS_HOURS") -
     """``"HH:MM-HH:MM"`` as (first minute of the day inside, first minute after), e.g. (420, 1260)."""
     match = _HOURS.match(text.strip())
     if not match:
-        raise RingfenceError(f"{setting}: {text!r} is not HH:MM-HH:MM")
+        raise RingfenceError(
+            _("%(setting)s: %(value)r is not HH:MM-HH:MM") % {"setting": setting, "value": text}
+        )
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if not (0 <= start < end <= 24 * 60) or m1 > 59 or m2 > 59:
-        raise RingfenceError(f"{setting}: {text!r} must be a range within one day, start before end")
+        raise RingfenceError(
+            _("%(setting)s: %(value)r must be a range within one day, start before end")
+            % {"setting": setting, "value": text}
+        )
     return start, end
 
 

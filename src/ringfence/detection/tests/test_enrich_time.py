@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from ringfence.core.errors import RingfenceError
 from ringfence.core.holidays import (
@@ -122,14 +123,17 @@ def test_calendar_wraps_the_new_year_and_knows_substitute_holidays() -> None:
     ],
 )
 def test_bad_company_holidays_name_the_setting_and_item(items: list[str], problem: str) -> None:
-    with pytest.raises(RingfenceError, match="RINGFENCE_COMPANY_HOLIDAYS") as caught:
+    with (
+        translation.override("en"),
+        pytest.raises(RingfenceError, match="RINGFENCE_COMPANY_HOLIDAYS") as caught,
+    ):
         parse_company_holidays(items)
     assert problem in str(caught.value)
 
 
 @pytest.mark.parametrize("text", ["7-21", "21:00-07:00", "07:00-25:00", "07:60-21:00"])
 def test_bad_business_hours_are_refused(text: str) -> None:
-    with pytest.raises(RingfenceError, match="RINGFENCE_BUSINESS_HOURS"):
+    with translation.override("en"), pytest.raises(RingfenceError, match="RINGFENCE_BUSINESS_HOURS"):
         parse_business_hours(text)
 
 
