@@ -112,3 +112,16 @@ def test_macros_normalise_keys() -> None:
         None,
         "pc-0001",
     )
+
+
+def test_every_enriched_field_is_documented() -> None:
+    from pathlib import Path
+
+    from ringfence.detection.enrich import ENRICHED_FIELDS
+
+    doc = (Path(__file__).resolve().parents[4] / "docs" / "detection-fields.md").read_text(encoding="utf-8")
+    missing = [name for name in ENRICHED_FIELDS if f"`{name}`" not in doc]
+    assert not missing, f"docs/detection-fields.md does not describe {missing}"
+    for name, (sql_type, english, japanese) in ENRICHED_FIELDS.items():
+        assert sql_type in {"TIMESTAMP", "TIMESTAMPTZ", "INTEGER", "BOOLEAN", "VARCHAR", "DOUBLE"}, name
+        assert english and japanese, name
