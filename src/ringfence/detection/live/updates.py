@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from ringfence.alerts.findings import Evidence, Finding
 
@@ -30,7 +31,7 @@ _TIMES = ("window_start", "window_end", "first_seen", "last_seen")
 
 def to_json(finding: Finding) -> str:
     """A finding as JSON (times in ISO 8601)."""
-    data = asdict(finding)
+    data = {spec.name: getattr(finding, spec.name) for spec in fields(finding)}  # asdict copies deeply
     for name in _TIMES:
         data[name] = getattr(finding, name).isoformat()
     data["evidence"] = [[e.event_id, e.time.isoformat(), e.system] for e in finding.evidence]
@@ -85,14 +86,39 @@ def split_fresh(
 
 def remember(con: duckdb.DuckDBPyConnection, fresh: list[Finding], later: list[Finding]) -> None:
     """Inside the batch's transaction: the fresh keys as delivered, the others as pending updates."""
-    for finding in coalesce(fresh):
-        con.execute(
-            "INSERT INTO delivered_keys VALUES (?, ?) ON CONFLICT (k) DO NOTHING",
-            [finding.key, finding.window_end],
+    # Through Arrow: one statement per table, not one per row.
+    keys = coalesce(fresh)
+    if keys:
+        _insert(
+            con,
+            "INSERT INTO delivered_keys SELECT k, window_end FROM {rows} ON CONFLICT (k) DO NOTHING",
+            pa.table(
+                {
+                    "k": pa.array([f.key for f in keys], pa.string()),
+                    "window_end": pa.array([f.window_end for f in keys], pa.timestamp("us", tz="UTC")),
+                }
+            ),
         )
-    rows = [[f.key, to_json(f)] for f in coalesce(later)]
-    if rows:
-        con.executemany("INSERT INTO pending_updates VALUES (?, now(), ?)", rows)
+    waiting = coalesce(later)
+    if waiting:
+        _insert(
+            con,
+            "INSERT INTO pending_updates SELECT k, now(), payload FROM {rows}",
+            pa.table(
+                {
+                    "k": pa.array([f.key for f in waiting], pa.string()),
+                    "payload": pa.array([to_json(f) for f in waiting], pa.string()),
+                }
+            ),
+        )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, sql: str, rows: pa.Table) -> None:
+    con.register("live_rows", rows)
+    try:
+        con.execute(sql.format(rows="live_rows"))
+    finally:
+        con.unregister("live_rows")
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> tuple[int, dt.datetime | None]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from django.utils import translation
 
 from ringfence.alerts.findings import Finding
 from ringfence.core.timeutil import JST
@@ -130,11 +131,12 @@ def rules_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def isolated_data(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    """Data directory, lake and monitor state under the test's temporary directory."""
+    """Data directory, lake and monitor state under the test's temporary directory; messages in English."""
     settings.DATA_DIR = tmp_path / "data"
     settings.LAKE_DIR = tmp_path / "data" / "lake"
     settings.DATA_DIR.mkdir()
-    yield settings.DATA_DIR
+    with translation.override("en"):
+        yield settings.DATA_DIR
 
 
 def at(minutes: float) -> dt.datetime:
