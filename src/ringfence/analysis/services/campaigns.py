@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -160,11 +161,19 @@ def reproducible_part(figures: dict[str, Any]) -> dict[str, Any]:
     return {**figures, "systems": systems}
 
 
-def _compute(campaign: Campaign, pin: Pin) -> dict[str, Any]:
-    return compute_figures(pin, campaign.start, campaign.end, _system_infos(campaign, pin.known_at))
+def _compute(campaign: Campaign, pin: Pin, timings: dict[str, float] | None = None) -> dict[str, Any]:
+    infos = _system_infos(campaign, pin.known_at)
+    return compute_figures(pin, campaign.start, campaign.end, infos, timings=timings)
 
 
-def run_campaign(campaign: Campaign, *, actor: str, detect: bool = True, pin: Pin | None = None) -> Campaign:
+def run_campaign(
+    campaign: Campaign,
+    *,
+    actor: str,
+    detect: bool = True,
+    pin: Pin | None = None,
+    timings: dict[str, float] | None = None,
+) -> Campaign:
     """Pin the inputs, compute every system's figures and conclusion, and list the period's detections.
 
     ``detect`` runs the rule pack over the period first (alerts are raised idempotently), so the report
@@ -179,8 +188,11 @@ def run_campaign(campaign: Campaign, *, actor: str, detect: bool = True, pin: Pi
     codes = list(campaign.systems.values_list("system__code", flat=True))
     if detect:
         _run_detection(campaign, codes)
+    began = time.perf_counter()
     pin = pin or pin_inputs(campaign.start, campaign.end, codes)
-    figures = _compute(campaign, pin)
+    if timings is not None:
+        timings["pin inputs"] = round(time.perf_counter() - began, 2)
+    figures = _compute(campaign, pin, timings)
     from .detections import detections_by_system
 
     for code, rows in detections_by_system(campaign.start, campaign.end, codes).items():

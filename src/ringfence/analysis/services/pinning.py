@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from ringfence.logs.lake.manifest import Op, RemoveReason, manifest_path, scan
 from ringfence.logs.lake.query import HIVE_TYPES
 from ringfence.logs.schema import EVENT_SCHEMA
 from ringfence.logs.selectors import configured_sources
+
+HASH_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -230,9 +233,18 @@ def resolve_pin(pin: Pin, root: Path | None = None) -> Resolution:
     successors: dict[str, str] | None = None
     result = Resolution()
     compacted: set[str] = set()
+    # Hash the live pinned files in threads (hashlib releases the GIL): a week of a large lake is gigabytes.
+    with ThreadPoolExecutor(max_workers=HASH_WORKERS) as pool:
+        digests = dict(
+            zip(
+                [f.path for f in pin.files if f.path in live],
+                pool.map(_sha256, [root / f.path for f in pin.files if f.path in live]),
+                strict=True,
+            )
+        )
     for pinned in pin.files:
         if pinned.path in live:
-            if _sha256(root / pinned.path) == pinned.sha256:
+            if digests[pinned.path] == pinned.sha256:
                 result.plain.append(pinned.path)
             else:
                 kind = "missing" if not (root / pinned.path).exists() else "altered"

@@ -17,7 +17,7 @@ from .pinning import Pin
 # Columns of the enriched relation the figures read; materialised once so the grouped scans that follow
 # do not repeat the registry joins.
 ENRICHED_COLUMNS = (
-    "event_id", "time", "system", "account", "outcome", "activity", "owner", "person_unit", "person_unit_name",
+    "event_id", "time", "system", "source", "day", "account", "outcome", "activity", "owner", "person_unit", "person_unit_name",
     "person_employment_type", "account_known", "account_privilege", "entitled", "entitled_level",
     "required_level", "entitled_for_activity", "terminal_tag", "src_ip", "source_file", "source_line",
 )  # fmt: skip
