@@ -244,18 +244,13 @@ class LiveMonitor:
             return None
         return int(row[0]), row[1], row[2]
 
-    def deliver_updates(self, deliver: Deliver) -> int:
-        """Hand the pending updates of known incidents to ``deliver`` (merged per key); returns how many."""
-        count, _since = updates.pending(self.con)
-        if not count:
-            return 0
-        row = first_row(self.con, "SELECT max(stored_at) FROM pending_updates")
-        assert row is not None
-        upto = row[0]
-        merged = updates.take(self.con, upto)
+    def deliver_updates(self, deliver: Deliver, limit: int | None = None) -> int:
+        """Hand the pending updates of (at most ``limit``) known incidents to ``deliver``, merged per key;
+        returns how many findings were delivered."""
+        merged, keys, upto = updates.take(self.con, limit)
         if merged:
             deliver(merged)
-        updates.forget(self.con, upto)  # after delivery: a crash in between delivers them again
+        updates.forget(self.con, keys, upto)  # after delivery: a crash in between delivers them again
         return len(merged)
 
     def updates_waiting(self) -> tuple[int, dt.datetime | None]:

@@ -38,6 +38,7 @@ DEFAULT_MAX_EVENTS = 200_000
 RULES_CHECK_SECONDS = 60.0
 # Updates of known incidents wait while new events keep arriving, but not longer than this.
 MAX_UPDATE_DELAY = dt.timedelta(seconds=10)
+UPDATE_SLICE = 25  # incidents per delivery, so that a round of new events never waits long behind one
 
 
 def raise_alerts(findings: list[Finding]) -> Any:
@@ -130,17 +131,21 @@ class MonitorRunner:
             return result
 
     def deliver_updates(self, *, force: bool = False) -> int:
-        """Deliver the waiting updates of known incidents when no new events wait (or they waited long)."""
+        """Deliver waiting updates of known incidents, a slice of ``UPDATE_SLICE`` keys at a time, while no
+        new events wait; one slice per round when they have waited longer than ``MAX_UPDATE_DELAY``; all of
+        them with ``force``. Returns how many findings were delivered."""
         if self.deliver is None:
             return 0
-        count, since = self.monitor.updates_waiting()
-        if not count:
-            return 0
-        overdue = since is not None and dt.datetime.now(dt.UTC) - since > MAX_UPDATE_DELAY
-        if not (force or overdue or not self._wake.is_set()):
-            return 0
-        with self._round_lock:
-            return self.monitor.deliver_updates(self.deliver)
+        delivered = 0
+        while True:
+            count, since = self.monitor.updates_waiting()
+            if not count:
+                return delivered
+            overdue = since is not None and dt.datetime.now(dt.UTC) - since > MAX_UPDATE_DELAY
+            if not (force or not self._wake.is_set() or (overdue and not delivered)):
+                return delivered
+            with self._round_lock:
+                delivered += self.monitor.deliver_updates(self.deliver, None if force else UPDATE_SLICE)
 
     def _feed(self, paths: list[str], after: Position, result: RoundResult) -> None:
         events = read_events(self.lake_root, paths)

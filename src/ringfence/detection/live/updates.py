@@ -127,17 +127,26 @@ def pending(con: duckdb.DuckDBPyConnection) -> tuple[int, dt.datetime | None]:
     return (int(rows[0][0]), rows[0][1]) if rows else (0, None)
 
 
-def take(con: duckdb.DuckDBPyConnection, upto: dt.datetime) -> list[Finding]:
-    """The updates stored up to ``upto``, merged per key (they stay stored until ``forget``)."""
+def take(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> tuple[list[Finding], list[str], Any]:
+    """The updates of the ``limit`` longest-waiting keys, merged per key, with those keys and the newest
+    storing time read (they stay stored until ``forget``)."""
+    bound = f"LIMIT {int(limit)}" if limit else ""
     rows = con.execute(
-        "SELECT payload FROM pending_updates WHERE stored_at <= ? ORDER BY stored_at", [upto]
+        f"""WITH chosen AS (SELECT k FROM pending_updates GROUP BY k ORDER BY min(stored_at), k {bound})
+SELECT p.k, p.stored_at, p.payload FROM pending_updates p JOIN chosen USING (k) ORDER BY p.stored_at"""
     ).fetchall()
-    return coalesce(from_json(row[0]) for row in rows)
+    keys = sorted({row[0] for row in rows})
+    upto = max((row[1] for row in rows), default=None)
+    return coalesce(from_json(row[2]) for row in rows), keys, upto
 
 
-def forget(con: duckdb.DuckDBPyConnection, upto: dt.datetime) -> None:
-    """Delete the updates stored up to ``upto`` (delivered)."""
-    con.execute("DELETE FROM pending_updates WHERE stored_at <= ?", [upto])
+def forget(con: duckdb.DuckDBPyConnection, keys: list[str], upto: Any) -> None:
+    """Delete the delivered updates of ``keys`` stored up to ``upto``."""
+    if keys and upto is not None:
+        placeholders = ", ".join("?" for _ in keys)
+        con.execute(
+            f"DELETE FROM pending_updates WHERE stored_at <= ? AND k IN ({placeholders})", [upto, *keys]
+        )
 
 
 def prune_keys(con: duckdb.DuckDBPyConnection, before: dt.datetime) -> None:
