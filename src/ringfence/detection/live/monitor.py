@@ -5,16 +5,19 @@ For each micro-batch of events that are durable in the lake:
 1. events already in the correlation window (a batch replayed after a crash, a compacted file read again)
    are dropped;
 2. the new events alone are enriched (C1) against the registry snapshot attached once to the monitor's
-   connection, with ``history_events`` (every event seen before, folded per hour) as the history, so the
-   first-seen flags and baselines know the past;
-3. the enriched new events together with the kept window of earlier events that matched a correlation's
-   base rule are evaluated with the engine's ``evaluate`` — the same compiled SQL as ``ringfence analyze``;
-4. of the matches, detections of new events and correlation triggers whose window can contain a new event
-   become findings (``findings_from``, mode ``live``) and are delivered (alert intake);
-5. only then are the window, the history and the manifest position committed, in one transaction.
+   connection, with the folded history of everything seen before (``live_history``), so first-seen flags
+   and baselines know the past as a batch analysis of that day would;
+3. the enriched new events, with the kept window rows of the correlation groups they touch, are evaluated
+   with the engine's ``evaluate`` — the same compiled SQL as ``ringfence analyze``;
+4. detections of new events and correlation triggers at or after the earliest new event become findings
+   (``findings_from``, mode ``live``); those of incidents not delivered before go to ``deliver`` at once,
+   the others wait in the state as updates (``updates``);
+5. only then are the window, the history, the delivered keys, the updates and the manifest position
+   committed, in one transaction.
 
 A crash before 5 evaluates the batch again from the same state after the restart; the alerts' keys are
 deterministic, so the second delivery updates the alerts of the first instead of raising new ones.
+``LiveMonitor`` takes no lock: ``MonitorRunner`` holds the state directory's lock for it.
 """
 
 from __future__ import annotations
@@ -81,8 +84,10 @@ def with_day(events: pa.Table) -> pa.Table:
 class LiveMonitor:
     """Evaluates a ruleset on micro-batches of new events; state and position in ``state_dir``.
 
-    ``process`` is the contract (C6); ``deliver`` (normally the alert intake) is called with the findings
-    before the state is committed, so no finding is lost by a crash in between.
+    ``process`` is the contract (C6) and returns every finding of the batch; ``deliver`` (normally the
+    alert intake) is called with the findings of new incidents before the state is committed, so no alert
+    is lost by a crash in between; with a ``deliver`` the findings of known incidents are kept for
+    ``deliver_updates``.
     """
 
     def __init__(
