@@ -154,7 +154,14 @@ def _system_sheet(ws: Worksheet, system: dict[str, Any]) -> None:
     _header(ws, [_("First event (JST)"), _("Rule"), _("Severity"), _("Entity"), _("Events"), _("Status")])
     for d in f.get("detections", []):
         ws.append(
-            [_jst(d["first_seen"]), d["rule_title"], d["severity"], d["entity"], d["events"], d["status"]]
+            [
+                _jst(d["first_seen"]),
+                d.get("rule_title_ja") or d["rule_title"],
+                d["severity"],
+                d["entity"],
+                d["events"],
+                d["status"],
+            ]
         )
     _title(ws, _("Findings"))
     _header(ws, [_("Finding"), _("Owner"), _("Due"), _("Status"), _("Resolution")])

@@ -304,7 +304,7 @@ def _system_section(s: _Styles, system: dict[str, Any]) -> list[Any]:
     blocks.append(s.p(_("5. Detections of the rule pack, with triage state"), s.h2))
     if detections:
         blocks.append(s.table([_("First event"), _("Rule"), _("Severity"), _("Entity"), _("Events"), _("Status")],
-                              [(_jst(d["first_seen"]), d["rule_title"], d["severity"], d["entity"], d["events"], d["status"])
+                              [(_jst(d["first_seen"]), d.get("rule_title_ja") or d["rule_title"], d["severity"], d["entity"], d["events"], d["status"])
                                for d in detections[:PDF_ROWS]]))  # fmt: skip
     else:
         blocks.append(s.p(_("No detections.")))

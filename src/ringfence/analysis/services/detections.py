@@ -25,12 +25,14 @@ def detections_by_system(
         .values("key", "system", "rule_id", "rule_title", "severity", "status", "event_count", "first_seen",
                 "account", "person", "entity")
     )  # fmt: skip
+    titles_ja = _japanese_titles()
     for alert in alerts:
         result[alert["system"]].append(
             {
                 "key": alert["key"],
                 "rule_id": alert["rule_id"],
                 "rule_title": alert["rule_title"],
+                "rule_title_ja": titles_ja.get(alert["rule_id"], ""),
                 "severity": alert["severity"],
                 "status": alert["status"],
                 "events": int(alert["event_count"]),
@@ -41,3 +43,13 @@ def detections_by_system(
             }
         )
     return result
+
+
+def _japanese_titles() -> dict[str, str]:
+    """Rule ID -> Japanese title from the rule catalogue (empty when detection is not available)."""
+    try:
+        from ringfence.detection.engine import catalogue
+
+        return {rule_id: meta.title_ja for rule_id, meta in catalogue().items() if meta.title_ja}
+    except Exception:  # a broken user rule must not stop a report; the English title is shown instead
+        return {}

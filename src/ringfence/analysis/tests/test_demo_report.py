@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from ringfence.alerts.choices import AlertStatus
 from ringfence.analysis.models import CampaignStatus, Conclusion
 from ringfence.analysis.reports import export_report
 from ringfence.analysis.services.campaigns import create_campaign, run_campaign
 from ringfence.audit.models import AuditEvent
+from ringfence.detection.engine import catalogue
 from ringfence.registry.models import InformationSystem
 
 from .conftest import labels, week_of
@@ -122,6 +124,15 @@ def test_demo_week_report_over_all_systems(demo_world: Path) -> None:
     text = "".join("".join(pdf[i].get_textpage().get_text_range().split()) for i in range(len(pdf)))
     assert "スイッチング支援システム" in text and switch_account in text
     pdf.close()
+    # Computed again with the rule pack run first: its detections of the week are listed with their state.
+    run_campaign(campaign, actor="test", detect=True)
+    campaign.refresh_from_db()
+    detections = [d for part in campaign.figures["systems"].values() for d in part["detections"]]
+    assert detections and {d["status"] for d in detections} <= set(AlertStatus.values)
+    assert {d["rule_id"] for d in detections} <= set(catalogue())
+    assert (
+        dict(campaign.systems.values_list("system__code", "conclusion")) == conclusions
+    )  # rules change no figure
     exports = AuditEvent.objects.filter(
         target_type="analysis.campaign", action="export", target_ref=str(campaign.pk)
     )
