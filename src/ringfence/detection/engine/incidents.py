@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from django.conf import settings
 
 from ringfence.alerts.findings import Evidence, Finding, incident_key
@@ -26,9 +27,31 @@ WINDOW_EPOCH = dt.datetime(1970, 1, 5, tzinfo=JST)
 MISSING = "-"
 
 
+UTC_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def evidence_limit() -> int:
     """At most this many evidence events per finding (the count of all is kept in ``detail``)."""
-    return int(getattr(settings, "RINGFENCE_EVIDENCE_LIMIT", 1000))
+    return int(getattr(settings, "RINGFENCE_EVIDENCE_LIMIT", 200))
+
+
+def _column_values(column: pa.ChunkedArray) -> list[Any]:
+    """A column as Python values; aware timestamps built directly in UTC.
+
+    pyarrow turns each zoned timestamp into a datetime through zoneinfo, about 50 µs a value — a million
+    evidence rows took most of a minute; from the integer microseconds it is 60 times faster.
+    """
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        micros = pc.cast(column, pa.int64()).to_pylist()
+        return [None if m is None else UTC_EPOCH + dt.timedelta(microseconds=m) for m in micros]
+    return column.to_pylist()
+
+
+def arrow_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of ``table`` as dicts (fast for timestamp columns, see ``_column_values``)."""
+    names = table.column_names
+    columns = [_column_values(table.column(name)) for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def window_start(time: dt.datetime, window: dt.timedelta) -> dt.datetime:
@@ -65,7 +88,7 @@ def findings_from(matches: pa.Table, ruleset: RuleSet, mode: str = "batch") -> l
     totals: dict[tuple[str, str, dt.datetime], int] = {}
     lasts: dict[tuple[str, str, dt.datetime], dt.datetime] = {}
     keyed = "entity" in matches.column_names and "window_start" in matches.column_names
-    for row in matches.to_pylist():
+    for row in arrow_rows(matches):
         meta = ruleset.meta.get(row["rule_id"])
         if meta is None:
             continue
