@@ -32,6 +32,12 @@ def reason_text(reason: dict[str, Any]) -> str:
         return _("no events in the period")
     if kind == "empty_day":
         return _("no events on working day %(day)s") % {"day": reason.get("day")}
+    if kind == "low_day":
+        return _("only %(events)d events on working day %(day)s (usually %(typical)d)") % {
+            "events": reason.get("events", 0),
+            "day": reason.get("day"),
+            "typical": reason.get("typical", 0),
+        }
     if kind == "silent_source":
         return _("log source %(source)s silent on %(day)s") % {
             "source": reason.get("source"),

@@ -34,6 +34,7 @@ LIST_LIMIT = 200  # rows listed per system for impossible accesses, denials and 
 # of at least this many events: at that volume an hour without a single event is not chance (sessions come
 # in bursts, so small systems are left out rather than flagged on noise).
 GAP_MIN_TYPICAL = 50
+LOW_DAY_SHARE = 0.1  # a working day with under 10 % of the usual events is incomplete
 LEVEL_RANK = {"view": 1, "update": 2, "export": 3, "admin": 4}
 JST_OFFSET_SECONDS = 9 * 3600
 
@@ -175,6 +176,15 @@ def _completeness(
         total = sum(per_day.values())
         active_working = [d for d in working if per_day[d]]
         empty_working = [d for d in working if not per_day[d]] if active_working else []
+        # A working day with a trickle of events (a log that stopped early, or events of sessions that
+        # crossed midnight) is as incomplete as an empty one.
+        low_days = []
+        for day in active_working:
+            others = [per_day[d] for d in active_working if d != day]
+            typical = statistics.median(others) if others else 0
+            if typical >= GAP_MIN_TYPICAL and per_day[day] < LOW_DAY_SHARE * typical:
+                low_days.append({"kind": "low_day", "day": day.isoformat(), "events": per_day[day],
+                                 "typical": round(typical)})  # fmt: skip
         gaps: list[str] = []
         for day in working:
             if not per_day[day]:
@@ -208,6 +218,7 @@ def _completeness(
             problems.append({"kind": "no_events"})
         for day in empty_working:
             problems.append({"kind": "empty_day", "day": day.isoformat()})
+        problems.extend(low_days)
         for row in source_rows:
             for day_text in row["silent_days"]:
                 # A source quiet on a day off while its peers log is normal (office systems rest), so only

@@ -27,7 +27,11 @@ PER_HOUR = 60
 
 
 def _week(
-    system: str, *, skip_day: dt.date | None = None, skip_hour: tuple[dt.date, int] | None = None
+    system: str,
+    *,
+    skip_day: dt.date | None = None,
+    skip_hour: tuple[dt.date, int] | None = None,
+    trickle_day: dt.date | None = None,
 ) -> None:
     """A busy office system: PER_HOUR events in every business hour of the working days."""
     rows: list[dict[str, Any]] = []
@@ -38,14 +42,14 @@ def _week(
         for hour in range(7, 21):
             if skip_hour == (day, hour):
                 continue
-            for n in range(PER_HOUR):
+            for n in range(3 if day == trickle_day and hour == 7 else 0 if day == trickle_day else PER_HOUR):
                 rows.append({"system": system, "source": f"{system.lower()}-log", "source_line": len(rows) + 1,
                              "time": dt.datetime(day.year, day.month, day.day, hour, n, tzinfo=JST)})  # fmt: skip
     append(make_events(rows, source_file=f"/logs/{system}/week.log"), origin=system, actor="test")
 
 
 def _figures() -> dict[str, dict[str, Any]]:
-    codes = ["GAP", "QUIET", "PARSE", "WHOLE"]
+    codes = ["GAP", "QUIET", "PARSE", "WHOLE", "LOW"]
     pin = pin_inputs(START, END, codes)
     infos = [SystemInfo(code, code, code, True) for code in codes]
     return compute_figures(pin, START, END, infos)["systems"]
@@ -56,6 +60,7 @@ def test_each_kind_of_incompleteness_prevents_a_conclusion(data_dir: Path) -> No
     _week("QUIET", skip_day=MONDAY + dt.timedelta(days=3))
     _week("PARSE")
     _week("WHOLE")
+    _week("LOW", trickle_day=MONDAY + dt.timedelta(days=1))
     QuarantinedLine.objects.bulk_create(
         QuarantinedLine(source="parse-log", system="PARSE", origin="x", source_file="/logs/PARSE/week.log",
                         line=100_000 + n, offset=n, reason="bad line", raw="???", received_at=END)
@@ -71,6 +76,10 @@ def test_each_kind_of_incompleteness_prevents_a_conclusion(data_dir: Path) -> No
     assert quiet["empty_working_days"] == ["2026-10-22"]
     assert {"kind": "silent_source", "source": "quiet-log", "day": "2026-10-22"} in quiet["problems"]
     assert conclude(figures["QUIET"])[0] == Conclusion.CANNOT_CONCLUDE
+
+    low = figures["LOW"]["completeness"]
+    assert {"kind": "low_day", "day": "2026-10-20", "events": 3, "typical": 840} in low["problems"]
+    assert conclude(figures["LOW"])[0] == Conclusion.CANNOT_CONCLUDE
 
     parse = figures["PARSE"]["completeness"]
     assert parse["lines_quarantined"] == 120 and parse["lines_stored"] == 5 * 14 * PER_HOUR
