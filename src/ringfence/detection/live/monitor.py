@@ -45,6 +45,7 @@ from .state import (
     default_state_dir,
     first_row,
     fold_into_history,
+    folded_sql,
     open_state,
     prune_history,
     read_position,
@@ -204,7 +205,6 @@ class LiveMonitor:
     ) -> BatchResult:
         """``process`` with figures for the caller's log."""
         from ringfence.detection.engine import evaluate, findings_from
-        from ringfence.detection.enrich import create_enriched_view
 
         started = time.perf_counter()
         result = BatchResult(events=new_events.num_rows)
@@ -213,10 +213,8 @@ class LiveMonitor:
         span = self._stage(new_events) if new_events.num_rows else None
         if span is not None:
             result.evaluated, first_new, newest = span
-            self._history_view(first_new)
             con = self.con
-            create_enriched_view(con, "live_new", "enriched_new", history="live_history")
-            con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
+            self._enrich()
             window = f"UNION ALL BY NAME {self._window_rows(first_new)}" if self._has_window else ""
             con.execute(f"CREATE OR REPLACE TEMP VIEW live_enriched AS SELECT * FROM enriched_batch {window}")
             matches = self._relevant(evaluate(con, self.ruleset, "live_enriched"), first_new)
@@ -264,20 +262,47 @@ class LiveMonitor:
 
     # -- internals ------------------------------------------------------------------------------------------
 
-    def _history_view(self, first_new: dt.datetime) -> None:
-        """``live_history``: what a batch analysis of the new events' JST day would take as history.
+    def _enrich(self) -> None:
+        """``enriched_batch``: ``live_new`` enriched, each JST day with the history a batch analysis of that
+        day would take (``_history_view``) — a catch-up batch can span days."""
+        from ringfence.detection.enrich import create_enriched_view
+
+        con = self.con
+        days = [row[0] for row in con.execute("SELECT DISTINCT day FROM live_new ORDER BY day").fetchall()]
+        if len(days) == 1:
+            self._history_view("live_history", days[0])
+            create_enriched_view(con, "live_new", "enriched_new", history="live_history")
+            con.execute("CREATE OR REPLACE TEMP TABLE enriched_batch AS SELECT * FROM enriched_new")
+            return
+        parts = []
+        for index, day in enumerate(days):
+            start = dt.datetime.combine(day, dt.time.min, tzinfo=JST)
+            history = f"live_history_{index}"
+            self._history_view(history, day)
+            name = f"enriched_new_{index}"
+            create_enriched_view(
+                con, "live_new", name, start=start, end=start + dt.timedelta(days=1), history=history
+            )
+            parts.append(f"SELECT * FROM {name}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE enriched_batch AS {' UNION ALL BY NAME '.join(parts)}")
+
+    def _history_view(self, name: str, day: dt.date) -> None:
+        """View ``name``: what a batch analysis of JST ``day`` would take as history.
 
         ``analyze`` reads the ``history_days`` before its start; its baselines come from those days only and
-        its first-seen flags from those days plus the period itself. The monitor treats each batch as part
-        of the analysis of its (first) JST day: earlier pseudo-events of the same day keep their times for
-        the first-seen flags but lose their record counts, which the baselines ignore (NULL).
+        its first-seen flags from those days plus the period itself. Here: the folded history plus this
+        batch's events of earlier days (folded the same way), restricted to the history days; pseudo-events
+        of ``day`` itself (from earlier batches) keep their times for the first-seen flags but lose their
+        record counts, which the baselines ignore (NULL).
         """
-        day_start = dt.datetime.combine(first_new.astimezone(JST).date(), dt.time.min, tzinfo=JST)
-        # A view cannot take parameters: the two moments are written as literals.
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=JST)
+        # A view cannot take parameters: moments and the day are written as literals.
+        earlier = folded_sql("live_new", f"day < DATE '{day.isoformat()}'")
         self.con.execute(
-            "CREATE OR REPLACE TEMP VIEW live_history AS SELECT * REPLACE "
-            f"(CASE WHEN time < {_timestamp(day_start)} THEN record_count END AS record_count) "
-            f"FROM history_events WHERE time >= {_timestamp(day_start - self.history)}"
+            f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * REPLACE "
+            f"(CASE WHEN time < {_timestamp(start)} THEN record_count END AS record_count) "
+            f"FROM (SELECT * FROM history_events UNION ALL {earlier}) "
+            f"WHERE time >= {_timestamp(start - self.history)}"
         )
 
     def _relevant(self, matches: pa.Table, first_new: dt.datetime) -> pa.Table:

@@ -125,31 +125,36 @@ def window_exists(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def fold_into_history(con: duckdb.DuckDBPyConnection, relation: str) -> None:
-    """Add the events of ``relation`` to ``history_events`` (inside the caller's transaction).
-
-    Two kinds of pseudo-event, each merged into the row with the same key:
+def folded_sql(relation: str, where: str = "TRUE") -> str:
+    """SELECT of the pseudo-events (``history_events`` columns) that the events of ``relation`` fold into.
 
     * per JST day and (system, account, terminal, host, address): the earliest time — first-seen pairs
       (kept per day so that a pair last seen before the history horizon counts as new again, as in a batch
       analysis); no record count;
-    * per hour and (system, account): the earliest time and the summed ``record_count`` (1 when a source
-      gives none) — the baselines; no terminal.
+    * per hour and (system, account): the earliest time and the summed ``record_count`` (NULL when the
+      source gives none, which the baselines ignore, as they ignore it in a batch analysis) — no terminal.
     """
     pair_key = ", ".join(_NULLABLE.format(c) for c in ("system", "account", "terminal", "src_host", "src_ip"))
-    con.execute(
-        f"""INSERT INTO history_events
-SELECT md5(concat_ws('|', 'p', day, {pair_key})) AS k, min(time), system, account, terminal, src_host, src_ip,
-       NULL::BIGINT
-FROM {relation} WHERE account IS NOT NULL
+    hour_key = f"date_trunc('hour', time), {_NULLABLE.format('system')}, {_NULLABLE.format('account')}"
+    return f"""SELECT md5(concat_ws('|', 'p', day, {pair_key})) AS k, min(time) AS time, system, account, terminal,
+       src_host, src_ip, NULL::BIGINT AS record_count
+FROM {relation} WHERE account IS NOT NULL AND ({where})
 GROUP BY day, system, account, terminal, src_host, src_ip
 UNION ALL
-SELECT md5(concat_ws('|', 'h', date_trunc('hour', time), {_NULLABLE.format("system")}, {_NULLABLE.format("account")})),
-       min(time), system, account, NULL, NULL, NULL, sum(coalesce(record_count, 1))::BIGINT
-FROM {relation} WHERE account IS NOT NULL
-GROUP BY date_trunc('hour', time), system, account
+SELECT md5(concat_ws('|', 'h', {hour_key})), min(time), system, account, NULL, NULL, NULL, sum(record_count)::BIGINT
+FROM {relation} WHERE account IS NOT NULL AND ({where})
+GROUP BY date_trunc('hour', time), system, account"""
+
+
+def fold_into_history(con: duckdb.DuckDBPyConnection, relation: str) -> None:
+    """Add the events of ``relation`` to ``history_events`` (inside the caller's transaction), each
+    pseudo-event (``folded_sql``) merged into the row with the same key."""
+    con.execute(
+        f"""INSERT INTO history_events {folded_sql(relation)}
 ON CONFLICT (k) DO UPDATE SET time = least(time, EXCLUDED.time),
-    record_count = CASE WHEN record_count IS NULL THEN NULL ELSE record_count + EXCLUDED.record_count END"""
+    record_count = CASE WHEN record_count IS NULL THEN EXCLUDED.record_count
+                        WHEN EXCLUDED.record_count IS NULL THEN record_count
+                        ELSE record_count + EXCLUDED.record_count END"""
     )
 
 
