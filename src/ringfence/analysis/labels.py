@@ -20,8 +20,16 @@ CATEGORY_LABELS = {
 }
 
 
-def conclusion_label(code: str) -> str:
-    """The conclusion in words (blank before computation)."""
+GO_LIVE_LABELS = {
+    Conclusion.FUNCTIONING.value: gettext_lazy("Access restrictions work as designed"),
+    Conclusion.NOT_FUNCTIONING.value: gettext_lazy("Access restrictions do not work as designed"),
+}
+
+
+def conclusion_label(code: str, kind: str = "") -> str:
+    """The conclusion in words (blank before computation); a go-live verification states it explicitly."""
+    if kind == "go_live" and code in GO_LIVE_LABELS:
+        return str(GO_LIVE_LABELS[code])
     return str(CONCLUSION_LABELS.get(code, code or "—"))
 
 

@@ -117,7 +117,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for cs in rows:
         part = campaign.figures.get("systems", {}).get(cs.system.code, {}) if campaign.figures else {}
         systems.append({
-            "cs": cs, "name": part.get("system", {}).get("name_ja", ""), "label": conclusion_label(cs.conclusion),
+            "cs": cs, "name": part.get("system", {}).get("name_ja", ""), "label": conclusion_label(cs.conclusion, campaign.kind),
             "reasons": reasons_text(cs.reasons), "events": part.get("statistics", {}).get("events"),
             "impossible": part.get("effectiveness", {}).get("impossible_count"),
             "detections": len(part.get("detections", [])),
@@ -176,7 +176,7 @@ def system_detail(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         for row in figures.get("effectiveness", {}).get("impossible", [])
     ]
     return render(request, "analysis/system.html", {
-        "cs": cs, "campaign": cs.campaign, "f": figures, "label": conclusion_label(cs.conclusion),
+        "cs": cs, "campaign": cs.campaign, "f": figures, "label": conclusion_label(cs.conclusion, cs.campaign.kind),
         "reasons": reasons_text(cs.reasons), "impossible": impossible,
         "may_review": access.can(Perm.ANALYSIS_REVIEW) and service.may_sign_for(access, cs),
         "may_approve": access.can(Perm.ANALYSIS_APPROVE) and service.may_sign_for(access, cs),

@@ -59,10 +59,11 @@ def _summary_sheet(ws: Worksheet, document: dict[str, Any]) -> None:
     _header(ws, [_("System"), _("Name"), _("Conclusion"), _("Reasons"), _("Events"), _("Accounts"), _("Persons"),
                  _("Should have been impossible"), _("Denied, not entitled"), _("Used but unknown"),
                  _("Registered but unused"), _("Detections"), _("Reviewed by"), _("Approved by")])  # fmt: skip
+    kind = document["campaign"]["kind"]
     for system in document["systems"]:
         f = system["figures"]
         stats, effect, accounts = f.get("statistics", {}), f.get("effectiveness", {}), f.get("accounts", {})
-        ws.append([system["code"], f.get("system", {}).get("name_ja", ""), conclusion_label(system["conclusion"]),
+        ws.append([system["code"], f.get("system", {}).get("name_ja", ""), conclusion_label(system["conclusion"], kind),
                    "; ".join(reasons_text(system["reasons"])), stats.get("events"), stats.get("accounts"),
                    stats.get("persons"), effect.get("impossible_count"), effect.get("denied_not_entitled_count"),
                    accounts.get("used_unknown_count"), accounts.get("unused_count"), len(f.get("detections", [])),
@@ -71,12 +72,12 @@ def _summary_sheet(ws: Worksheet, document: dict[str, Any]) -> None:
     ws.column_dimensions["D"].width = 60
 
 
-def _system_sheet(ws: Worksheet, system: dict[str, Any]) -> None:
+def _system_sheet(ws: Worksheet, system: dict[str, Any], kind: str) -> None:
     f = system["figures"]
     info = f.get("system", {})
     ws.append([f"{info.get('name_ja', '')}（{system['code']}）"])
     ws.cell(1, 1).font = Font(bold=True, size=13)
-    ws.append([_("Conclusion"), conclusion_label(system["conclusion"])])
+    ws.append([_("Conclusion"), conclusion_label(system["conclusion"], kind)])
     for text in reasons_text(system["reasons"]):
         ws.append(["", text])
     completeness = f.get("completeness", {})
@@ -181,7 +182,7 @@ def report_workbook(document: dict[str, Any]) -> bytes:
     assert isinstance(summary, Worksheet)
     _summary_sheet(summary, document)
     for system in document["systems"]:
-        _system_sheet(workbook.create_sheet(system["code"][:31]), system)
+        _system_sheet(workbook.create_sheet(system["code"][:31]), system, document["campaign"]["kind"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -53,6 +53,11 @@ def _jst(value: str | None) -> str:
     return f"{dt.datetime.fromisoformat(value).astimezone(JST):%Y-%m-%d %H:%M}"
 
 
+def _basename(path: str | None) -> str:
+    """The file name of a source path (the workbook and JSON keep the full path)."""
+    return (path or "").replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def _cell(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -136,7 +141,7 @@ def _summary(s: _Styles, document: dict[str, Any]) -> list[Any]:
             (
                 system["code"],
                 info.get("name_ja", ""),
-                conclusion_label(system["conclusion"]),
+                conclusion_label(system["conclusion"], campaign["kind"]),
                 f"{stats.get('events', 0):,}",
                 effect.get("impossible_count", "—"),
                 effect.get("denied_not_entitled_count", "—"),
@@ -155,7 +160,7 @@ def _summary(s: _Styles, document: dict[str, Any]) -> list[Any]:
     return blocks
 
 
-def _system_section(s: _Styles, system: dict[str, Any]) -> list[Any]:
+def _system_section(s: _Styles, system: dict[str, Any], kind: str) -> list[Any]:
     figures = system["figures"]
     info = figures.get("system", {})
     code = system["code"]
@@ -166,7 +171,7 @@ def _system_section(s: _Styles, system: dict[str, Any]) -> list[Any]:
         PageBreak(),
         s.p(f"{name}（{code}）", s.h1),
         Paragraph(
-            f'<font color="{colour}">{_escape(_("Conclusion: %(c)s") % {"c": conclusion_label(conclusion)})}</font>',
+            f'<font color="{colour}">{_escape(_("Conclusion: %(c)s") % {"c": conclusion_label(conclusion, kind)})}</font>',
             s.h2,
         ),
     ]
@@ -261,10 +266,11 @@ def _system_section(s: _Styles, system: dict[str, Any]) -> list[Any]:
                         r["account_privilege"],
                         str(CATEGORY_LABELS.get(r["category"], r["category"])),
                         r["terminal_tag"] or r["src_ip"],
-                        f"{r['source_file']}:{r['source_line']}",
+                        f"{_basename(r['source_file'])}:{r['source_line']}",
                     )
                     for r in impossible[:PDF_ROWS]
                 ],
+                [mm * w for w in (20, 18, 16, 14, 13, 13, 13, 32, 18, 23)],
             )
         )
     denied = effect.get("denied_not_entitled", [])
@@ -344,6 +350,6 @@ def report_pdf(document: dict[str, Any]) -> bytes:
                             rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)  # fmt: skip
     blocks = _summary(s, document)
     for system in document["systems"]:
-        blocks += _system_section(s, system)
+        blocks += _system_section(s, system, document["campaign"]["kind"])
     doc.build(blocks, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 
+from ringfence.analysis.labels import conclusion_label
 from ringfence.analysis.models import Campaign, CampaignKind, CampaignStatus, Conclusion
 from ringfence.analysis.services.campaigns import create_campaign
 from ringfence.analysis.services.schedule import daily, periodic_due, remind_late
@@ -65,6 +66,9 @@ def test_daily_job_computes_finished_go_live_and_creates_periodic(data_dir: Path
     assert go_live.status == CampaignStatus.COMPUTED
     # No logs at all in its first days: the verification says so instead of "works as designed".
     assert go_live.systems.get().conclusion == Conclusion.CANNOT_CONCLUDE
+    # When it does conclude, a verification says so explicitly.
+    assert conclusion_label(Conclusion.FUNCTIONING, go_live.kind) == "Access restrictions work as designed"
+    assert conclusion_label(Conclusion.FUNCTIONING, CampaignKind.PERIODIC) == "Functioning"
     periodic = Campaign.objects.get(kind=CampaignKind.PERIODIC)
     assert periodic.start == start_of_day_jst(dt.date(2026, 12, 21))  # Monday of the previous full week
     assert periodic.end == start_of_day_jst(dt.date(2026, 12, 28))
