@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -160,7 +161,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # `ringfence serve` collects into it; WhiteNoise also finds app files directly
+STATIC_ROOT.mkdir(
+    exist_ok=True
+)  # `ringfence serve` collects into it; WhiteNoise also finds app files directly
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -192,3 +195,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("RINGFENCE_LOG_LEVEL", "WARNING")},
 }
+
+# Detection, monitoring and periodic analysis. Each is read from the environment when set; otherwise the module
+# that uses it applies its documented default (docs/detection-fields.md, docs/detection.md, docs/analysis.md).
+_TEXT_SETTINGS = ("RINGFENCE_BUSINESS_HOURS", "RINGFENCE_DETECTION_DIR", "RINGFENCE_DUCKDB_MEMORY")
+_INT_SETTINGS = (
+    "RINGFENCE_DETECTION_HISTORY_DAYS",
+    "RINGFENCE_EVIDENCE_LIMIT",
+    "RINGFENCE_DUCKDB_THREADS",
+    "RINGFENCE_ANALYSIS_EVERY_MONTHS",
+    "RINGFENCE_ANALYSIS_GO_LIVE_DAYS",
+)
+for _name in _TEXT_SETTINGS:
+    if _value := os.environ.get(_name):
+        globals()[_name] = _value
+for _name in _INT_SETTINGS:
+    if _value := os.environ.get(_name):
+        globals()[_name] = int(_value)
+if _value := os.environ.get("RINGFENCE_COMPANY_HOLIDAYS"):
+    RINGFENCE_COMPANY_HOLIDAYS = [item.strip() for item in _value.split(",") if item.strip()]
+if _value := os.environ.get("RINGFENCE_ANALYSIS_MAX_PARSE_ERROR_RATE"):
+    RINGFENCE_ANALYSIS_MAX_PARSE_ERROR_RATE = float(_value)
+if _value := os.environ.get("RINGFENCE_MONITOR_LATENESS_SECONDS"):
+    RINGFENCE_MONITOR_LATENESS = timedelta(seconds=int(_value))
