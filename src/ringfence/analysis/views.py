@@ -80,6 +80,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                 kind=CampaignKind.PERIODIC,
                 systems=request.POST.getlist("systems") or None,
                 due_on=_date(request.POST.get("due_on")),
+                reviewers={"*": request.POST.get("reviewer", "").strip()},
+                approvers={"*": request.POST.get("approver", "").strip()},
             )
         except RingfenceError as exc:
             messages.error(request, str(exc))

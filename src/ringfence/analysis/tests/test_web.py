@@ -59,11 +59,15 @@ def test_analyst_sees_everything_and_exports(client: Client, campaign: Campaign)
         response = client.get(reverse("analysis:campaign", args=[campaign.pk]), {"format": fmt})
         assert response.status_code == 200 and response.content.startswith(magic), fmt
     # Creating a campaign from the page.
-    created = client.post(
-        reverse("analysis:campaigns"), {"name": "手動", "start": "2026-10-19", "end": "2026-10-26"}
-    )
+    create_login("chief", PASSWORD, ["conduct_officer"])
+    created = client.post(reverse("analysis:campaigns"), {"name": "手動", "start": "2026-10-19", "end": "2026-10-26",
+                                                          "reviewer": "ana", "approver": "chief"})  # fmt: skip
     assert created.status_code == 302
-    assert Campaign.objects.filter(name="手動").get().systems.count() == 2
+    manual = Campaign.objects.filter(name="手動").get()
+    assert sorted(manual.systems.values_list("reviewer", "approver")) == [("ana", "chief"), ("ana", "chief")]
+    refused = client.post(reverse("analysis:campaigns"), {"name": "x", "start": "2026-10-19", "end": "2026-10-26",
+                                                          "reviewer": "nobody"}, follow=True)  # fmt: skip
+    assert "nobody" in refused.content.decode() and not Campaign.objects.filter(name="x").exists()
 
 
 def test_system_owner_sees_and_signs_only_their_system(client: Client, campaign: Campaign) -> None:
