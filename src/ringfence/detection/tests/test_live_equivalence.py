@@ -133,3 +133,22 @@ def test_the_built_in_pack_gives_the_same_alerts_live_and_in_batch(isolated_data
         describe_keys(found),
         describe_keys(batch.findings),
     )
+
+
+def test_a_batch_spanning_two_days_gives_the_alerts_of_the_two_daily_analyses(isolated_data, rules_dir):
+    build_world()
+    first = day_of_events(seed=3, noise=30)
+    second = day_of_events(seed=4, noise=30, days_later=1)
+    lake.append(first, actor="test")
+    lake.append(second, actor="test")
+    ruleset = load_ruleset(rules_dir=rules_dir, with_settings=False)
+    expected = []
+    for offset in (0, 1):
+        start = DAY_START + dt.timedelta(days=offset)
+        expected += analyze(
+            start, start + dt.timedelta(days=1), ruleset=ruleset, raise_alerts=False, record_run=False
+        ).findings
+    both = pa.concat_tables([first, second])
+    # One batch across midnight, then the same as two batches: the day's history is the day's either way.
+    assert evidence_by_key(live_findings(ruleset, [both])) == evidence_by_key(expected)
+    assert evidence_by_key(live_findings(ruleset, [first, second])) == evidence_by_key(expected)

@@ -158,8 +158,9 @@ def event(minutes: float, account: str, activity: str, outcome: str = "success",
     }
 
 
-def day_of_events(seed: int = 7, noise: int = 60) -> pa.Table:
-    """The test day: random background activity plus bursts that trigger every correlation, time-ordered."""
+def day_of_events(seed: int = 7, noise: int = 60, days_later: int = 0) -> pa.Table:
+    """The test day (or one ``days_later``): random background activity plus bursts that trigger every
+    correlation, time-ordered."""
     rng = random.Random(seed)
     rows = [
         event(
@@ -178,8 +179,11 @@ def day_of_events(seed: int = 7, noise: int = 60) -> pa.Table:
     # temporal: svc01 logs on at 16:00 and exports at 16:20
     rows += [event(960, "svc01", "logon"), event(980, "svc01", "export")]
     rows.sort(key=lambda r: r["time"])
-    lines = [dict(row, source_line=index) for index, row in enumerate(rows, start=1)]
-    return make_events(lines, source_file="live-test.log")
+    shift = dt.timedelta(days=days_later)
+    lines = [
+        dict(row, time=row["time"] + shift, source_line=index) for index, row in enumerate(rows, start=1)
+    ]
+    return make_events(lines, source_file=f"live-test-{days_later}.log")
 
 
 def evidence_by_key(findings: list[Finding]) -> dict[str, set[str]]:
