@@ -12,21 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+
+from ringfence.registry.choices import EmploymentType
 
 matplotlib.use("Agg")
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-EMPLOYMENT_LABELS = {
-    "own_employee": "自社社員 own employee",
-    "contractor": "委託 contractor",
-    "affiliate": "特定関係事業者 affiliate",
-    "seconded": "出向 seconded",
-    "external": "外部 external",
-    "unknown": "不明 unknown",
-}
-WEEKDAYS_JA = ("月", "火", "水", "木", "金", "土", "日")
 BAR = "#3b6ea5"
 DPI = 120
 ALERT = "#c0392b"
@@ -57,10 +52,10 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _figure(width: float = 7.0, height: float = 2.4, left: float = 0.09) -> tuple[Figure, Any]:
+def _figure(width: float = 7.0, height: float = 2.6, left: float = 0.11) -> tuple[Figure, Any]:
     figure = Figure(figsize=(width, height))
     axes = figure.subplots()
-    figure.subplots_adjust(left=left, right=0.98, top=0.86, bottom=0.16)
+    figure.subplots_adjust(left=left, right=0.98, top=0.87, bottom=0.2)
     axes.spines[["top", "right"]].set_visible(False)
     return figure, axes
 
@@ -81,9 +76,10 @@ def hourly_chart(by_hour: list[int], title: str) -> bytes:
     """Events per JST hour of day over the period."""
     figure, axes = _figure()
     axes.bar(range(24), by_hour, color=BAR)
-    axes.set_xticks(range(0, 24, 2), [f"{h}時" for h in range(0, 24, 2)])
+    axes.set_xticks(range(0, 24, 2), [str(h) for h in range(0, 24, 2)])
     axes.set_title(title)
-    axes.set_ylabel("件数 events")
+    axes.set_xlabel(_("hour (JST)"))
+    axes.set_ylabel(_("events"))
     _label_fonts(axes)
     return _png(figure)
 
@@ -96,12 +92,15 @@ def daily_chart(by_day: list[list[Any]], empty_days: list[str], title: str) -> b
     labels = []
     for day_text, _count in by_day:
         day = dt.date.fromisoformat(day_text)
-        labels.append(f"{day.month}/{day.day}({WEEKDAYS_JA[day.weekday()]})")
+        labels.append(f"{day.month}/{day.day} ({WEEKDAYS_ABBR[day.weekday()]})")
     colors = [ALERT if day in empty_days else BAR for day, _count in by_day]
+    for index, (day, _count) in enumerate(by_day):
+        if day in empty_days:  # shade the whole column: a day with (almost) no events has no visible bar
+            axes.axvspan(index - 0.45, index + 0.45, color=ALERT, alpha=0.15, linewidth=0)
     axes.bar(range(len(by_day)), [count for _day, count in by_day], color=colors)
     axes.set_xticks(range(len(by_day)), labels)
     axes.set_title(title)
-    axes.set_ylabel("件数 events")
+    axes.set_ylabel(_("events"))
     _label_fonts(axes)
     return _png(figure)
 
@@ -111,9 +110,10 @@ def employment_chart(by_type: dict[str, int], title: str) -> bytes:
     figure, axes = _figure(height=max(1.6, 0.4 * len(by_type) + 0.8), left=0.3)
     items = sorted(by_type.items(), key=lambda item: item[1])
     axes.barh(range(len(items)), [n for _k, n in items], color=BAR)
-    axes.set_yticks(range(len(items)), [EMPLOYMENT_LABELS.get(k, k) for k, _n in items])
+    labels = {**dict(EmploymentType.choices), "unknown": _("No owner / unknown")}
+    axes.set_yticks(range(len(items)), [str(labels.get(k, k)) for k, _n in items])
     axes.set_title(title)
-    axes.set_xlabel("件数 events")
+    axes.set_xlabel(_("events"))
     _label_fonts(axes)
     return _png(figure)
 
@@ -125,10 +125,15 @@ def system_charts(code: str, name_ja: str, figures: dict[str, Any]) -> dict[str,
     empty = [*completeness.get("empty_working_days", [])]
     for source in completeness.get("sources", []):
         empty.extend(source.get("silent_days", []))
+    empty.extend(p["day"] for p in completeness.get("problems", []) if p.get("kind") == "low_day")
+    names = {"name": name_ja, "code": code}
     charts = {
-        "hourly": hourly_chart(stats.get("by_hour", [0] * 24), f"{name_ja}（{code}）時間帯別アクセス件数"),
-        "daily": daily_chart(stats.get("by_day", []), empty, f"{name_ja}（{code}）日別アクセス件数"),
+        "hourly": hourly_chart(
+            stats.get("by_hour", [0] * 24), _("%(name)s (%(code)s): events by hour") % names
+        ),
+        "daily": daily_chart(stats.get("by_day", []), empty, _("%(name)s (%(code)s): events by day") % names),
     }
     if stats.get("by_employment_type"):
-        charts["employment"] = employment_chart(stats["by_employment_type"], f"{name_ja}（{code}）雇用区分別")
+        title = _("%(name)s (%(code)s): events by employment type") % names
+        charts["employment"] = employment_chart(stats["by_employment_type"], title)
     return charts
