@@ -129,6 +129,9 @@ def measure(label: str) -> dict[str, object]:
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "stages_s": spans,
+        "evaluate_s": {
+            k.removeprefix("evaluate: "): v for k, v in result.timings.items() if k.startswith("evaluate: ")
+        },
     }
 
 

@@ -8,8 +8,9 @@ events. Alerting detections read their rows from it; every correlation's window 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +38,9 @@ class Evaluation:
 
     rows: pa.Table
     matched_events: int
+    timings: dict[str, float] = field(
+        default_factory=dict
+    )  # seconds per step (matches, each correlation, output)
 
 
 def quote(name: str) -> str:
@@ -141,11 +145,14 @@ def evaluate_detailed(
     any_flag = " OR ".join(quote(match_column(d.rule_id)) for d in detections)
     kept = ", ".join(quote(c) for c in kept_columns(ruleset, available))
     flag_names = ", ".join(quote(match_column(d.rule_id)) for d in detections)
+    timings: dict[str, float] = {}
+    began = time.perf_counter()
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {MATCHES} AS SELECT {kept}, {flag_names} "
         f"FROM (SELECT *, {flags} FROM {relation}) AS flagged WHERE {any_flag}"
     )
     matched = int(con.execute(f"SELECT count(*) FROM {MATCHES}").fetchall()[0][0])
+    timings["matches"] = time.perf_counter() - began
     available |= {match_column(d.rule_id) for d in detections}
 
     entity = list(entity_columns(ruleset))
@@ -155,7 +162,9 @@ def evaluate_detailed(
     for index, correlation in enumerate(correlations):
         table = f"rf_corr_{index}"
         temp_tables.append(table)
+        began = time.perf_counter()
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {correlation.sql(MATCHES)}")
+        timings[correlation.name or correlation.rule_id] = time.perf_counter() - began
         flag = match_column(correlation.rule_id)
         if flag in later_reads:
             # A correlation of correlations reads this one's triggers as a match column.
@@ -182,10 +191,11 @@ def evaluate_detailed(
         )
     try:
         if not selects:
-            return Evaluation(empty_rows(ruleset), matched)
+            return Evaluation(empty_rows(ruleset), matched, timings)
         # Every incident's events are counted, but only its first `limit` rows are handed over: a noisy rule
         # (a bulk threshold crossed early, every later event a trigger) cannot flood the grouping step.
         limit = evidence_limit() if limit_rows is None else limit_rows
+        began = time.perf_counter()
         rows = con.sql(
             "SELECT * FROM (SELECT *, count(*) OVER incident AS incident_events, max(time) OVER incident AS incident_last "
             "FROM ("
@@ -194,7 +204,8 @@ def evaluate_detailed(
             "QUALIFY row_number() OVER (PARTITION BY rule_id, entity, window_start ORDER BY time, event_id) "
             f"<= {int(limit)}) AS kept ORDER BY rule_id, time, event_id"
         ).to_arrow_table()
-        return Evaluation(rows.cast(empty_rows(ruleset).schema), matched)
+        timings["output"] = time.perf_counter() - began
+        return Evaluation(rows.cast(empty_rows(ruleset).schema), matched, timings)
     finally:
         if not keep:
             for table in temp_tables:

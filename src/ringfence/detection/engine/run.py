@@ -195,6 +195,7 @@ def analyze(
     finally:
         if own:
             connection.close()
+    timings.update({f"evaluate: {k}": round(v, 3) for k, v in evaluation.timings.items()})
     step("grouping findings")
     findings = findings_from(evaluation.rows, rules, "batch")
     result = AnalysisResult(
