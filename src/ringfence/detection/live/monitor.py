@@ -106,6 +106,7 @@ class LiveMonitor:
         self.history = history or dt.timedelta(days=_history_days())
         self.registry_check_seconds = registry_check_seconds
         self.con: duckdb.DuckDBPyConnection = open_state(self.state_dir)
+        _tune(self.con)
         self._snapshot: Path | None = None
         # Only this object writes the state (the lock file says so): what it committed is cached here.
         self._committed = read_position(self.con)
@@ -443,6 +444,13 @@ def _detection_bases(correlation: Any, detections: dict[str, Any], correlations:
 def _timestamp(moment: dt.datetime) -> str:
     """A TIMESTAMPTZ literal (UTC) for SQL that cannot take parameters."""
     return f"TIMESTAMPTZ '{moment.astimezone(dt.UTC).isoformat()}'"
+
+
+def _tune(con: duckdb.DuckDBPyConnection) -> None:
+    """The detection engine's DuckDB settings: bounded memory (spilling to disk), threads."""
+    from ringfence.detection.engine.duck import tune
+
+    tune(con)
 
 
 def _history_days() -> int:
