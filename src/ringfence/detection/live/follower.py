@@ -43,6 +43,7 @@ class NewFiles:
 
     items: list[tuple[str, Position]] = field(default_factory=list)
     position: Position = field(default_factory=Position)
+    min_times: dict[str, str] = field(default_factory=dict)  # path -> earliest event time (ISO, UTC)
 
     @property
     def paths(self) -> list[str]:
@@ -123,6 +124,7 @@ def new_files(root: Path, after: Position) -> NewFiles:
     if not groups:
         return NewFiles(position=after)
     lake_id = after.lake_id
+    min_times: dict[str, str] = {}
     pending: list[tuple[str, Position]] = []  # added since the checkpoint, in order
     for group, end in groups:
         here = Position(seq=int(group[-1]["seq"]), offset=end, lake_id=lake_id)
@@ -131,6 +133,7 @@ def new_files(root: Path, after: Position) -> NewFiles:
             lake_id = str(ops[0][1].get("lake_id", ""))
             continue
         added = [str(f["path"]) for op, f in ops if op == Op.ADD]
+        min_times.update((str(f["path"]), str(f.get("min_time", ""))) for op, f in ops if op == Op.ADD)
         compaction_inputs = {
             str(f["path"]) for op, f in ops if op == Op.REMOVE and f.get("reason") == RemoveReason.COMPACTION
         }
@@ -144,7 +147,11 @@ def new_files(root: Path, after: Position) -> NewFiles:
         pending = [(p, at) for p, at in pending if p not in removed]
         pending.extend((p, here) for p in added)
     last, end = groups[-1]
-    return NewFiles(items=pending, position=Position(seq=int(last[-1]["seq"]), offset=end, lake_id=lake_id))
+    return NewFiles(
+        items=pending,
+        position=Position(seq=int(last[-1]["seq"]), offset=end, lake_id=lake_id),
+        min_times={path: min_times.get(path, "") for path, _at in pending},
+    )
 
 
 def read_events(root: Path, paths: list[str]) -> pa.Table:

@@ -203,8 +203,10 @@ class LiveMonitor:
         *,
         position: Position | None = None,
         deliver: Deliver | None = None,
+        done_files: Sequence[tuple[str, int]] = (),
     ) -> BatchResult:
-        """``process`` with figures for the caller's log."""
+        """``process`` with figures for the caller's log; ``done_files`` (path, manifest sequence) are files
+        read ahead of ``position``, remembered in the same commit so that they are not read again."""
         from ringfence.detection.engine import evaluate, findings_from
 
         started = time.perf_counter()
@@ -226,7 +228,9 @@ class LiveMonitor:
         fresh, later = updates.split_fresh(self.con, result.findings)
         if deliver is not None and fresh:
             deliver(fresh)  # new incidents at once; updates of known ones wait in the state (see updates)
-        self._commit(position, watermark, result.evaluated, fresh, later if deliver is not None else [])
+        self._commit(
+            position, watermark, result.evaluated, fresh, later if deliver is not None else [], done_files
+        )
         result.seconds = time.perf_counter() - started
         return result
 
@@ -256,6 +260,10 @@ class LiveMonitor:
             deliver(merged)
         updates.forget(self.con, keys, upto)  # after delivery: a crash in between delivers them again
         return len(merged)
+
+    def done_files(self) -> set[str]:
+        """Files already read although the position has not passed them yet."""
+        return {row[0] for row in self.con.execute("SELECT path FROM done_files").fetchall()}
 
     def updates_waiting(self) -> tuple[int, dt.datetime | None]:
         """How many updates wait for delivery, and since when."""
@@ -372,6 +380,7 @@ class LiveMonitor:
         evaluated: int,
         fresh: list[Finding] | None = None,
         later: list[Finding] | None = None,
+        done_files: Sequence[tuple[str, int]] = (),
     ) -> None:
         """Window, history, delivered keys, pending updates and position in one transaction."""
         con = self.con
@@ -398,6 +407,12 @@ class LiveMonitor:
                 if watermark is not None:
                     prune_history(con, watermark - self.history - dt.timedelta(days=1))
                     updates.prune_keys(con, watermark - self.retention - self.lateness - dt.timedelta(days=8))
+            con.execute("DELETE FROM done_files WHERE seq <= ?", [position.seq])
+            for path, seq in done_files:
+                if seq > position.seq:
+                    con.execute(
+                        "INSERT INTO done_files VALUES (?, ?) ON CONFLICT (path) DO NOTHING", [path, seq]
+                    )
             write_position(con, position, watermark, evaluated)
             con.commit()
         except BaseException:

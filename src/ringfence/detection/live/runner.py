@@ -110,17 +110,24 @@ class MonitorRunner:
             self._maybe_reload_rules()
             position = self.monitor.position or Position()
             found: NewFiles = new_files(self.lake_root, position)
-            result = RoundResult(files=len(found.paths))
+            done = self.monitor.done_files()
+            items = [(path, at) for path, at in found.items if path not in done]
+            result = RoundResult(files=len(items))
+            # In time order, not manifest order: a lake filled by `ringfence ingest` holds one system's week
+            # before the next system's, and correlations across systems need the events side by side.
+            ordered = sorted(items, key=lambda item: (found.min_times.get(item[0], ""), item[1].seq))
+            read: set[str] = set()
             chunk: list[str] = []
             rows = 0
-            for path, after in found.items:
+            for index, (path, _at) in enumerate(ordered):
                 chunk.append(path)
                 rows += _rows_of(self.lake_root, path)
-                if rows >= self.max_events:
-                    self._feed(chunk, after, result)
+                if rows >= self.max_events or index == len(ordered) - 1:
+                    read.update(chunk)
+                    self._feed(chunk, *self._safe_position(items, read, found.position, position), result)
                     chunk, rows = [], 0
-            if chunk or found.position != position:
-                self._feed(chunk, found.position, result)
+            if not ordered and found.position != position:
+                self._feed([], found.position, [], result)
             result.seconds = time.perf_counter() - started
             self.last_round = result
             self.totals.files += result.files
@@ -147,9 +154,27 @@ class MonitorRunner:
             with self._round_lock:
                 delivered += self.monitor.deliver_updates(self.deliver, None if force else UPDATE_SLICE)
 
-    def _feed(self, paths: list[str], after: Position, result: RoundResult) -> None:
+    @staticmethod
+    def _safe_position(
+        items: list[tuple[str, Position]], read: set[str], end: Position, start: Position
+    ) -> tuple[Position, list[tuple[str, int]]]:
+        """The position after the longest manifest-ordered prefix of ``items`` that is all read (``end``
+        when everything is), and the files read beyond it (remembered as done)."""
+        safe = start
+        for path, at in items:
+            if path not in read:
+                break
+            safe = at
+        else:
+            safe = end
+        ahead = [(path, at.seq) for path, at in items if path in read and at.seq > safe.seq]
+        return safe, ahead
+
+    def _feed(
+        self, paths: list[str], after: Position, done: list[tuple[str, int]], result: RoundResult
+    ) -> None:
         events = read_events(self.lake_root, paths)
-        batch = self.monitor.process_batch(events, position=after, deliver=self.deliver)
+        batch = self.monitor.process_batch(events, position=after, deliver=self.deliver, done_files=done)
         result.events += batch.evaluated
         result.findings += len(batch.findings)
         result.keys.extend(f.key for f in batch.findings)

@@ -79,6 +79,8 @@ def open_state(state_dir: Path) -> duckdb.DuckDBPyConnection:
         "watermark TIMESTAMPTZ, batches BIGINT, events BIGINT, updated_at TIMESTAMPTZ)"
     )
     con.execute(f"CREATE TABLE IF NOT EXISTS history_events ({HISTORY_COLUMNS})")
+    # Files read ahead of the position (a catch-up reads files in time order, not manifest order).
+    con.execute("CREATE TABLE IF NOT EXISTS done_files (path VARCHAR PRIMARY KEY, seq BIGINT)")
     from .updates import UPDATES_DDL
 
     for statement in UPDATES_DDL:

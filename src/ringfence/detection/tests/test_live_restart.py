@@ -3,6 +3,7 @@ is raised twice — also when it dies after handing alerts over but before commi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ import pytest
 
 from ringfence.alerts.models import Alert, AlertEvidence
 from ringfence.detection.engine import load_ruleset
-from ringfence.detection.live import MonitorRunner
+from ringfence.detection.live import MonitorRunner, lake_head
 from ringfence.detection.live.runner import raise_alerts
 from ringfence.logs import lake
 from ringfence.logs.tests.test_lake_support import make_events
@@ -170,3 +171,85 @@ def test_a_crash_after_the_alerts_and_before_the_commit_replays_the_batch_withou
         for a in Alert.objects.all()
     } == stored
     assert Alert.objects.count() == 4
+
+
+CROSS_RULES = """\
+title: Logon (cross-system test base)
+id: 7d0c1b8e-0000-4000-8000-0000000000a1
+name: cross_logon
+description: Base rule.
+logsource: {product: ringfence, service: enriched}
+detection:
+  selection: {activity: logon}
+  condition: selection
+level: informational
+---
+title: One account on two systems within ten minutes (catch-up test)
+id: 7d0c1b8e-0000-4000-8000-0000000000a2
+name: cross_systems
+description: Logons of one account to two or more systems within ten minutes.
+correlation:
+  type: value_count
+  rules: [cross_logon]
+  group-by: [account]
+  timespan: 10m
+  condition: {field: system, gte: 2}
+level: medium
+ringfence: {entity: [account]}
+"""
+
+
+@pytest.mark.django_db
+def test_a_catch_up_reads_files_in_time_order_and_remembers_those_read_ahead(
+    isolated_data: Path, tmp_path: Path
+) -> None:
+    """A lake filled system by system (CIS's whole week, then MDMS's): read in manifest order, the watermark
+    would run a week ahead of MDMS's events and CIS's partners would be gone; read in time order, every
+    cross-system pair is found, with the files read ahead of the position remembered across restarts."""
+    folder = tmp_path / "cross-rules"
+    folder.mkdir()
+    (folder / "cross.yml").write_text(CROSS_RULES, encoding="utf-8")
+    ruleset = load_ruleset(rules_dir=folder, include_builtin=False, with_settings=False)
+    days = range(5)
+    for system in ("CIS", "MDMS"):
+        for day in days:
+            row = dict(
+                event(day * 24 * 60 + 600 + (3 if system == "MDMS" else 0), "u001", "logon"), system=system
+            )
+            lake.append(make_events([dict(row, source_line=day + 1)], source_file=f"{system}.log"))
+    found: list[Any] = []
+    evaluated = 0
+
+    def runner_stopping_after(batches: int | None) -> MonitorRunner:
+        runner = MonitorRunner(ruleset=ruleset, from_start=True, deliver=None, max_events=1)
+        original = runner.monitor.process_batch
+        calls = 0
+
+        def keep(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls, evaluated
+            if batches is not None and calls == batches:
+                raise KeyboardInterrupt  # stopped between two batches
+            calls += 1
+            batch = original(*args, **kwargs)
+            found.extend(batch.findings)
+            evaluated += batch.evaluated
+            return batch
+
+        runner.monitor.process_batch = keep  # type: ignore[method-assign]
+        return runner
+
+    stopped = runner_stopping_after(3)
+    with pytest.raises(KeyboardInterrupt):
+        stopped.poll()
+    # CIS day 0, MDMS day 0, CIS day 1 read: the position is after CIS day 1, MDMS day 0 is remembered.
+    assert len(stopped.monitor.done_files()) == 1
+    stopped.close()
+    runner = runner_stopping_after(None)
+    runner.poll()
+    assert evaluated == 10  # every event once, none twice
+    cross = [f for f in found if f.rule_id.endswith("a2")]
+    assert sorted(f.window_start.date() for f in cross) == [dt.date(2026, 10, 12 + d) for d in days]
+    # Everything read: the position is the lake's end, nothing is left as "read ahead".
+    assert runner.monitor.position == lake_head(isolated_data / "lake")
+    assert runner.monitor.done_files() == set()
+    runner.close()
