@@ -126,12 +126,18 @@ def evaluate_detailed(
     *,
     keep: bool = False,
     limit_rows: int | None = None,
+    workspace: str | None = None,
 ) -> Evaluation:
     """Evaluate every active rule of ``ruleset`` over ``relation``; see ``evaluate``.
 
     ``keep`` leaves the temporary tables (``rf_matches``, ``rf_corr_<n>``) for the caller to inspect;
-    ``limit_rows`` caps the rows per incident (default ``RINGFENCE_EVIDENCE_LIMIT``).
+    ``limit_rows`` caps the rows per incident (default ``RINGFENCE_EVIDENCE_LIMIT``); ``workspace`` names an
+    attached DuckDB database file to hold those tables instead of memory (``analyze`` uses one: stored
+    tables are compressed and can leave memory, which keeps a 20-million-event week within bounds).
     """
+    prefix = f"{workspace}." if workspace else ""
+    kind = "TABLE" if workspace else "TEMP TABLE"
+    matches_table = prefix + MATCHES
     from ringfence.detection.sigma.correlation import match_column
 
     detections = ruleset.detections
@@ -148,29 +154,31 @@ def evaluate_detailed(
     timings: dict[str, float] = {}
     began = time.perf_counter()
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {MATCHES} AS SELECT {kept}, {flag_names} "
+        f"CREATE OR REPLACE {kind} {matches_table} AS SELECT {kept}, {flag_names} "
         f"FROM (SELECT *, {flags} FROM {relation}) AS flagged WHERE {any_flag}"
     )
-    matched = int(con.execute(f"SELECT count(*) FROM {MATCHES}").fetchall()[0][0])
+    matched = int(con.execute(f"SELECT count(*) FROM {matches_table}").fetchall()[0][0])
     timings["matches"] = time.perf_counter() - began
     available |= {match_column(d.rule_id) for d in detections}
 
     entity = list(entity_columns(ruleset))
     selects: list[str] = []
-    temp_tables = [MATCHES]
+    temp_tables = [matches_table]
     later_reads = {col for c in correlations for col in c.rule_columns}
     for index, correlation in enumerate(correlations):
-        table = f"rf_corr_{index}"
+        table = f"{prefix}rf_corr_{index}"
         temp_tables.append(table)
         began = time.perf_counter()
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {correlation.sql(MATCHES)}")
+        con.execute(f"CREATE OR REPLACE {kind} {table} AS {correlation.sql(matches_table)}")
         timings[correlation.name or correlation.rule_id] = time.perf_counter() - began
         flag = match_column(correlation.rule_id)
         if flag in later_reads:
             # A correlation of correlations reads this one's triggers as a match column.
-            con.execute(f"ALTER TABLE {MATCHES} ADD COLUMN IF NOT EXISTS {quote(flag)} BOOLEAN DEFAULT false")
             con.execute(
-                f"UPDATE {MATCHES} SET {quote(flag)} = true WHERE event_id IN (SELECT event_id FROM {table})"
+                f"ALTER TABLE {matches_table} ADD COLUMN IF NOT EXISTS {quote(flag)} BOOLEAN DEFAULT false"
+            )
+            con.execute(
+                f"UPDATE {matches_table} SET {quote(flag)} = true WHERE event_id IN (SELECT event_id FROM {table})"
             )
         if correlation.rule_id in ruleset.alerting:
             selects.append(
@@ -178,7 +186,7 @@ def evaluate_detailed(
                 "CAST(c.corr_value AS DOUBLE) AS corr_value, CAST(c.corr_window_start AS TIMESTAMPTZ) "
                 f"AS corr_window_start{_entity_tail(available, entity, 'm.')}, "
                 f"{_incident_columns(ruleset, correlation.rule_id, available, 'm.')} "
-                f"FROM {table} AS c JOIN {MATCHES} AS m ON m.event_id = c.event_id"
+                f"FROM {table} AS c JOIN {matches_table} AS m ON m.event_id = c.event_id"
             )
     for detection in detections:
         if detection.rule_id not in ruleset.alerting:
@@ -187,7 +195,7 @@ def evaluate_detailed(
             f"SELECT {_literal(detection.rule_id)} AS rule_id, {_output_columns(available, [], '')}, "
             "CAST(NULL AS DOUBLE) AS corr_value, CAST(NULL AS TIMESTAMPTZ) AS corr_window_start"
             f"{_entity_tail(available, entity, '')}, {_incident_columns(ruleset, detection.rule_id, available, '')} "
-            f"FROM {MATCHES} WHERE {quote(match_column(detection.rule_id))}"
+            f"FROM {matches_table} WHERE {quote(match_column(detection.rule_id))}"
         )
     try:
         if not selects:

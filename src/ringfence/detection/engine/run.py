@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,23 @@ from .incidents import findings_from
 from .loader import RuleSet, load_ruleset
 
 Progress = Callable[[str], None]
+
+
+@contextmanager
+def workspace(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+    """A DuckDB database file attached for the evaluation's tables, removed afterwards."""
+    folder = Path(settings.DATA_DIR) / "tmp" / "duckdb"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"analysis-{os.getpid()}-{uuid.uuid4().hex}.duckdb"
+    name = "rf_work"
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    con.execute(f"ATTACH {quoted} AS {name}")
+    try:
+        yield name
+    finally:
+        con.execute(f"DETACH {name}")
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def history_days() -> int:
@@ -191,7 +211,8 @@ def analyze(
         prepare(connection, start, end, systems=systems, lookback_days=lookback_days)
         events = _count_events(connection, start, end, systems or [])
         step("evaluating rules")
-        evaluation = evaluate_detailed(connection, rules, "enriched")
+        with workspace(connection) as name:
+            evaluation = evaluate_detailed(connection, rules, "enriched", workspace=name)
     finally:
         if own:
             connection.close()
