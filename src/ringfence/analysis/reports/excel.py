@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ringfence.core.timeutil import JST
 
 from ..labels import CATEGORY_LABELS, conclusion_label, reasons_text
+from ..models import CampaignKind, CampaignStatus
 
 HEADER_FILL = PatternFill("solid", fgColor="E3E8EF")
 BOLD = Font(bold=True)
@@ -47,8 +48,8 @@ def _summary_sheet(ws: Worksheet, document: dict[str, Any]) -> None:
     for label, value in (
         (_("Period start (JST)"), _jst(campaign["start"])),
         (_("Period end (JST)"), _jst(campaign["end"])),
-        (_("Kind"), campaign["kind"]),
-        (_("Status"), campaign["status"]),
+        (_("Kind"), str(dict(CampaignKind.choices).get(campaign["kind"], campaign["kind"]))),
+        (_("Status"), str(dict(CampaignStatus.choices).get(campaign["status"], campaign["status"]))),
         (_("Registry as known at (JST)"), _jst(pin.get("known_at"))),
         (_("Lake manifest sequence"), pin.get("lake_seq")),
         (_("Lake files"), pin.get("files")),

@@ -26,6 +26,7 @@ from reportlab.platypus import Image, LongTable, PageBreak, Paragraph, SimpleDoc
 from ringfence.core.timeutil import JST
 
 from ..labels import CATEGORY_LABELS, conclusion_label, reasons_text
+from ..models import CampaignKind, CampaignStatus
 from .charts import font_path, system_charts
 
 FONT = "IPAexGothic"
@@ -114,7 +115,11 @@ def _summary(s: _Styles, document: dict[str, Any]) -> list[Any]:
         ),
         s.p(
             _("Kind: %(kind)s; status: %(status)s; sign-off due %(due)s")
-            % {"kind": campaign["kind"], "status": campaign["status"], "due": campaign["due_on"]}
+            % {
+                "kind": dict(CampaignKind.choices).get(campaign["kind"], campaign["kind"]),
+                "status": dict(CampaignStatus.choices).get(campaign["status"], campaign["status"]),
+                "due": campaign["due_on"],
+            }
         ),
         s.p(
             _(
