@@ -151,7 +151,9 @@ def main() -> None:
     db = sqlite3.connect(data / "ringfence.sqlite3", timeout=30)
     created: dict[str, float] = {}
     while time.time() < deadline and len(created) < args.probes:
-        rows = db.execute("SELECT account, created FROM alerts_alert WHERE rule_id = ?", [PROBE_ID]).fetchall()
+        rows = db.execute(
+            "SELECT account, created FROM alerts_alert WHERE rule_id = ?", [PROBE_ID]
+        ).fetchall()
         created = {
             account: dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC).timestamp()
             for account, stamp in rows

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 EXPORT = "7d0c1b8e-0000-4000-8000-000000000002"
 
 
-def _export(line: int, minutes: int):  # type: ignore[no-untyped-def]
+def _export(line: int, minutes: int):
     return make_events([dict(event(minutes, "svc01", "export"), source_line=line)], source_file="cli.log")
 
 

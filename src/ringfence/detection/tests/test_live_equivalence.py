@@ -46,7 +46,7 @@ def pieces(events: pa.Table, cuts: list[int]) -> list[pa.Table]:
     return [events.slice(a, b - a) for a, b in itertools.pairwise(bounds) if b > a]
 
 
-def live_findings(ruleset, batches: list[pa.Table]):  # type: ignore[no-untyped-def]
+def live_findings(ruleset, batches: list[pa.Table]):
     with tempfile.TemporaryDirectory() as state:
         monitor = LiveMonitor(Path(state), ruleset)
         try:

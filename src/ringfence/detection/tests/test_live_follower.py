@@ -13,7 +13,7 @@ __all__ = ["lake_root"]
 pytestmark = pytest.mark.django_db
 
 
-def _ids(table_paths: list[str], root) -> set[str]:  # type: ignore[no-untyped-def]
+def _ids(table_paths: list[str], root) -> set[str]:
     return set(read_events(root, table_paths).column("event_id").to_pylist())
 
 

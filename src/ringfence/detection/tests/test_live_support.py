@@ -144,7 +144,7 @@ def at(minutes: float) -> dt.datetime:
     return DAY_START + dt.timedelta(minutes=minutes)
 
 
-def event(minutes: float, account: str, activity: str, outcome: str = "success", ip: str = "10.20.1.5"):  # type: ignore[no-untyped-def]
+def event(minutes: float, account: str, activity: str, outcome: str = "success", ip: str = "10.20.1.5"):
     """One event row for ``make_events``."""
     klass = "authentication" if activity == "logon" else "record_access"
     return {
