@@ -75,6 +75,8 @@ def _ensure_calendar(con: duckdb.DuckDBPyConnection, years: set[int]) -> None:
         had = {int(r[0]) for r in con.execute(f"SELECT DISTINCT year(day) FROM {CALENDAR_TABLE}").fetchall()}
     except duckdb.CatalogException:
         had = set()
+    if years <= had:  # already built on this connection: the live monitor enriches every few hundred ms
+        return
     wanted = sorted(years | had)
     days = [d for year in wanted for d in calendar_days(dt.date(year, 1, 1), dt.date(year, 12, 31))]
     table = pa.table(
