@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from ringfence.cli.main import main
 from ringfence.detection.models import AnalysisRun
@@ -25,7 +26,10 @@ def world(settings: Any, tmp_path: Path) -> dict[str, Any]:
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     try:
-        returned = main(args)  # click hands an Exit's code back (the console script passes it to sys.exit)
+        with translation.override("en"):
+            returned = main(
+                args
+            )  # click hands an Exit's code back (the console script passes it to sys.exit)
         code = returned if isinstance(returned, int) else 0
     except SystemExit as exc:
         code = int(exc.code or 0)
