@@ -40,6 +40,7 @@ def test_a_day_is_analysed_alerts_raised_and_the_run_recorded(world: dict[str, A
     assert result.events == 9 and result.matched_events == 3 + 5
     assert (result.alerts_new, result.alerts_updated) == (2, 0)
     assert set(Alert.objects.values_list("key", flat=True)) == {affiliate.key, burst.key}
+    assert result.run_id is not None
     run = AnalysisRun.objects.get(pk=result.run_id)
     assert (run.events, run.findings, run.alerts_new, run.actor) == (9, 2, 2, "tester")
     assert run.per_rule == {AFF: 1, BURST: 1} and run.ruleset_digest == result.ruleset.digest
