@@ -107,6 +107,8 @@ def test_settings_disable_a_rule_and_tune_a_correlation(tmp_path: Path) -> None:
     assert IDS["affiliate"] not in ruleset.alerting
     assert ruleset.meta[IDS["burst"]].threshold == 5 and ruleset.meta[IDS["burst"]].timespan == "30m"
     assert ruleset.compiled(IDS["burst"]).timespan == dt.timedelta(minutes=30)
+    sql = ruleset.compiled(IDS["burst"]).sql("m")
+    assert ">= 5" in sql and "1800" in sql and ">= 3" not in sql
     untouched = _load(folder, with_settings=False)
     assert untouched.meta[IDS["burst"]].threshold == 3 and IDS["affiliate"] in untouched.alerting
     assert untouched.digest != ruleset.digest
