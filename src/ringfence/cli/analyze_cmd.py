@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ringfence.core.errors import BadInput, InputProblem
@@ -116,7 +117,8 @@ def _summary(result: Any) -> None:
     )
     for rule_id, count in sorted(result.per_rule.items(), key=lambda item: (-item[1], item[0])):
         meta = result.ruleset.meta[rule_id]
-        click.echo(f"  {count:6d}  {meta.severity:<13} {meta.name or rule_id}  {meta.title_en}", err=True)
+        title = meta.title(get_language() or "en")
+        click.echo(f"  {count:6d}  {meta.severity:<13} {meta.name or rule_id}  {title}", err=True)
 
 
 def _run_with_status(label: str, job: Any) -> Any:

@@ -45,7 +45,9 @@ class AnalysisRun(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     period_start = models.DateTimeField(_("period start"))
     period_end = models.DateTimeField(_("period end"))
-    systems = models.JSONField(_("systems"), default=list, blank=True, help_text=_("Empty means all systems."))
+    systems = models.JSONField(
+        _("systems"), default=list, blank=True, help_text=_("Empty means all systems.")
+    )
     ruleset_digest = models.CharField(_("rule set digest"), max_length=64)
     rules = models.PositiveIntegerField(_("rules"), default=0)
     events = models.BigIntegerField(_("events"), default=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from ringfence.audit.models import AuditAction
 from ringfence.audit.services import record
@@ -33,16 +34,16 @@ def change_rule_setting(
     """
     problems: list[InputProblem] = []
     if not reason.strip():
-        problems.append(InputProblem("rule setting", None, "reason", "a reason is required"))
+        problems.append(InputProblem(_("rule setting"), None, "reason", _("a reason is required")))
     if threshold is not None and threshold < 0:
-        problems.append(InputProblem("rule setting", None, "threshold", "must not be negative"))
+        problems.append(InputProblem(_("rule setting"), None, "threshold", _("must not be negative")))
     if timespan:
         try:
             parse_span(timespan)
         except MetaError as exc:
-            problems.append(InputProblem("rule setting", None, "timespan", str(exc)))
+            problems.append(InputProblem(_("rule setting"), None, "timespan", str(exc)))
     if problems:
-        raise BadInput(f"rule {rule_id}: setting refused", problems)
+        raise BadInput(_("rule %(rule)s: setting refused") % {"rule": rule_id}, problems)
     with transaction.atomic():
         previous = current_rule_settings().get(rule_id, {})
         last = RuleSetting.objects.filter(rule_id=rule_id).aggregate(v=Max("version"))["v"] or 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ringfence.core.errors import BadInput, InputProblem, RingfenceError
 
@@ -226,7 +227,7 @@ def load_ruleset(
 
     user_dir = rules_dir if rules_dir is not None else user_rules_dir()
     if rules_dir is not None and not rules_dir.is_dir():
-        raise BadInput(f"rules folder {rules_dir} does not exist")
+        raise BadInput(_("rules folder %(path)s does not exist") % {"path": rules_dir})
     files = [(p, True) for p in (rule_files(BUILTIN_DIR) if include_builtin else [])]
     files += [(p, False) for p in (rule_files(user_dir) if include_user else [])]
     files += [(p, False) for p in extra_files]
@@ -345,7 +346,7 @@ def load_ruleset(
         metas[rule_id] = replace(metas[rule_id], inactive_reason=reason)
 
     if problems and strict:
-        raise BadInput(f"{len(problems)} problem(s) in the detection rules", problems)
+        raise BadInput(_("%(count)d problem(s) in the detection rules") % {"count": len(problems)}, problems)
 
     # Which rules are evaluated and which raise alerts.
     silenced: set[str] = set()  # bases of correlations that do not `generate`

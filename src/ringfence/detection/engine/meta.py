@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 DEFAULT_INCIDENT_WINDOW = dt.timedelta(days=1)
 DEFAULT_ENTITY_FIELDS = ("system", "account")
 LEVELS = ("informational", "low", "medium", "high", "critical")
@@ -33,7 +35,7 @@ def parse_span(text: str) -> dt.timedelta:
     """``"30m"`` → 30 minutes (the Sigma timespan notation: s, m, h, d, w)."""
     found = _SPAN.match(str(text))
     if not found or int(found.group(1)) <= 0:
-        raise MetaError(f"{text!r} is not a timespan like 30m, 1h or 1d")
+        raise MetaError(_("%(text)r is not a timespan like 30m, 1h or 1d") % {"text": text})
     return dt.timedelta(seconds=int(found.group(1)) * _SPAN_UNITS[found.group(2)])
 
 

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ringfence.alerts.findings import Finding
 from ringfence.audit.models import AuditAction
@@ -121,10 +122,13 @@ def prepare(
         unknown = sorted(set(systems) - known_systems(snapshot, con))
         if unknown:
             raise BadInput(
-                "unknown system(s): " + ", ".join(unknown),
+                _("unknown system(s): %(systems)s") % {"systems": ", ".join(unknown)},
                 [
                     InputProblem(
-                        "--system", None, "system", f"{s} is neither in the registry nor in the lake"
+                        "--system",
+                        None,
+                        "system",
+                        _("%(system)s is neither in the registry nor in the lake") % {"system": s},
                     )
                     for s in unknown
                 ],
@@ -185,12 +189,20 @@ def analyze(
 
     if start.tzinfo is None or end.tzinfo is None:
         raise BadInput(
-            "the period needs time zones", [InputProblem("--from/--to", None, None, "naive datetime")]
+            _("the period needs time zones"), [InputProblem("--from/--to", None, None, _("naive datetime"))]
         )
     if end <= start:
         raise BadInput(
-            "empty period",
-            [InputProblem("--from/--to", None, None, f"{end.isoformat()} is not after {start.isoformat()}")],
+            _("empty period"),
+            [
+                InputProblem(
+                    "--from/--to",
+                    None,
+                    None,
+                    _("%(end)s is not after %(start)s")
+                    % {"end": end.isoformat(), "start": start.isoformat()},
+                )
+            ],
         )
     began = time.perf_counter()
     timings: dict[str, float] = {}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from ringfence.alerts.models import Alert
 from ringfence.audit.models import AuditEvent
@@ -19,6 +21,15 @@ from ringfence.detection.services import change_rule_setting
 from .analyze_support import AFF, BURST, DAY, make_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Assertions read the English messages."""
+    with translation.override("en"):
+        yield
+
+
 START = start_of_day_jst(DAY)
 END = start_of_day_jst(DAY + dt.timedelta(days=1))
 

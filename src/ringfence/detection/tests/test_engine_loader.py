@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from ringfence.core.errors import BadInput
 from ringfence.detection.engine import load_ruleset
@@ -16,6 +18,14 @@ from ringfence.detection.services import change_rule_setting
 from .engine_support import AFFILIATE, FAILED, WINDOWS, write_rules
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Assertions read the English messages."""
+    with translation.override("en"):
+        yield
+
 
 IDS = {
     "affiliate": "6b1f1c52-0000-4000-8000-000000000001",

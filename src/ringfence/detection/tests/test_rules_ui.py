@@ -35,6 +35,7 @@ def _client(role: str) -> Client:
     until = timezone.now() + dt.timedelta(days=1) if role == "external_reviewer" else None
     create_login(f"u_{role}", PASSWORD, [role], valid_until=until)
     assert client.login(username=f"u_{role}", password=PASSWORD)
+    client.cookies["django_language"] = "en"  # assertions read the English texts
     return client
 
 
