@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from .incidents import MISSING, WINDOW_EPOCH, evidence_limit
 from .loader import RuleSet
+from .meta import RuleMeta
 
 MATCHES = "rf_matches"
 # Columns every evaluated row carries (contract C5), then the rules' entity fields.
@@ -165,6 +166,7 @@ def evaluate_detailed(
     selects: list[str] = []
     temp_tables = [matches_table]
     later_reads = {col for c in correlations for col in c.rule_columns}
+    limit = evidence_limit() if limit_rows is None else limit_rows
     for index, correlation in enumerate(correlations):
         table = f"{prefix}rf_corr_{index}"
         temp_tables.append(table)
@@ -181,12 +183,30 @@ def evaluate_detailed(
                 f"UPDATE {matches_table} SET {quote(flag)} = true WHERE event_id IN (SELECT event_id FROM {table})"
             )
         if correlation.rule_id in ruleset.alerting:
+            source, counted = (
+                table,
+                "CAST(NULL AS BIGINT) AS pre_events, CAST(NULL AS TIMESTAMPTZ) AS pre_last",
+            )
+            meta = ruleset.meta[correlation.rule_id]
+            if set(meta.entity_fields) == set(correlation.group_by):
+                # Its incidents are its groups: cap the trigger rows per group and window before the join
+                # (after a bulk threshold is crossed, every later event of the window is a trigger).
+                source = f"{prefix}rf_corr_{index}_capped"
+                temp_tables.append(source)
+                groups = ", ".join(quote(g) for g in correlation.group_by)
+                within = f"PARTITION BY {groups}, _ws"
+                con.execute(
+                    f"CREATE OR REPLACE {kind} {source} AS SELECT *, count(*) OVER ({within}) AS pre_events, "
+                    f"max(time) OVER ({within}) AS pre_last FROM (SELECT *, {_window_sql(meta, '')} AS _ws "
+                    f"FROM {table}) AS t QUALIFY row_number() OVER ({within} ORDER BY time, event_id) <= {int(limit)}"
+                )
+                counted = "c.pre_events, c.pre_last"
             selects.append(
                 f"SELECT {_literal(correlation.rule_id)} AS rule_id, {_output_columns(available, [], 'm.')}, "
                 "CAST(c.corr_value AS DOUBLE) AS corr_value, CAST(c.corr_window_start AS TIMESTAMPTZ) "
                 f"AS corr_window_start{_entity_tail(available, entity, 'm.')}, "
-                f"{_incident_columns(ruleset, correlation.rule_id, available, 'm.')} "
-                f"FROM {table} AS c JOIN {matches_table} AS m ON m.event_id = c.event_id"
+                f"{_incident_columns(ruleset, correlation.rule_id, available, 'm.')}, {counted} "
+                f"FROM {source} AS c JOIN {matches_table} AS m ON m.event_id = c.event_id"
             )
     # The alerting detections' rows are few: copy them out in one scan, then one small scan per rule.
     alerting = [d for d in detections if d.rule_id in ruleset.alerting]
@@ -203,7 +223,8 @@ def evaluate_detailed(
         selects.append(
             f"SELECT {_literal(detection.rule_id)} AS rule_id, {_output_columns(available, [], '')}, "
             "CAST(NULL AS DOUBLE) AS corr_value, CAST(NULL AS TIMESTAMPTZ) AS corr_window_start"
-            f"{_entity_tail(available, entity, '')}, {_incident_columns(ruleset, detection.rule_id, available, '')} "
+            f"{_entity_tail(available, entity, '')}, {_incident_columns(ruleset, detection.rule_id, available, '')}, "
+            "CAST(NULL AS BIGINT) AS pre_events, CAST(NULL AS TIMESTAMPTZ) AS pre_last "
             f"FROM {alerting_table} WHERE {quote(match_column(detection.rule_id))}"
         )
     try:
@@ -211,11 +232,11 @@ def evaluate_detailed(
             return Evaluation(empty_rows(ruleset), matched, timings)
         # Every incident's events are counted, but only its first `limit` rows are handed over: a noisy rule
         # (a bulk threshold crossed early, every later event a trigger) cannot flood the grouping step.
-        limit = evidence_limit() if limit_rows is None else limit_rows
         began = time.perf_counter()
         rows = con.sql(
-            "SELECT * FROM (SELECT *, count(*) OVER incident AS incident_events, max(time) OVER incident AS incident_last "
-            "FROM ("
+            "SELECT * EXCLUDE (pre_events, pre_last) FROM (SELECT *, "
+            "coalesce(max(pre_events) OVER incident, count(*) OVER incident) AS incident_events, "
+            "coalesce(max(pre_last) OVER incident, max(time) OVER incident) AS incident_last FROM ("
             + " UNION ALL ".join(selects)
             + ") AS matched WINDOW incident AS (PARTITION BY rule_id, entity, window_start) "
             "QUALIFY row_number() OVER (PARTITION BY rule_id, entity, window_start ORDER BY time, event_id) "
@@ -237,10 +258,14 @@ def _incident_columns(ruleset: RuleSet, rule_id: str, available: set[str], prefi
         value = f"nullif(CAST({prefix}{quote(name)} AS VARCHAR), '')" if name in available else "NULL"
         parts.append(f"coalesce({value}, {_literal(MISSING)})")
     entity = parts[0] if len(parts) == 1 else "concat_ws('/', " + ", ".join(parts) + ")"
+    return f"{entity} AS entity, {_window_sql(meta, prefix)} AS window_start"
+
+
+def _window_sql(meta: RuleMeta, prefix: str) -> str:
+    """SQL for the start of the incident window holding ``time`` (``incidents.window_start``)."""
     width = int(meta.incident_window.total_seconds() * 1_000_000)
     epoch = int(WINDOW_EPOCH.timestamp() * 1_000_000)
-    start = f'make_timestamptz(((epoch_us({prefix}"time") - {epoch}) // {width}) * {width} + {epoch})'
-    return f"{entity} AS entity, {start} AS window_start"
+    return f'make_timestamptz(((epoch_us({prefix}"time") - {epoch}) // {width}) * {width} + {epoch})'
 
 
 def _entity_tail(available: set[str], entity: Sequence[str], prefix: str) -> str:

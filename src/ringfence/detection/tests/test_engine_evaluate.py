@@ -118,3 +118,14 @@ def test_no_rules_no_rows(tmp_path: Path) -> None:
     con = duckdb.connect()
     con.register("enriched", rows(_events()))
     assert evaluate(con, empty).num_rows == 0
+
+
+def test_correlation_triggers_are_capped_per_group_and_window_but_counted(ruleset, settings) -> None:
+    settings.RINGFENCE_EVIDENCE_LIMIT = 1
+    con = duckdb.connect()
+    con.register("enriched", rows(_events()))
+    burst = [f for f in findings_from(evaluate(con, ruleset), ruleset) if f.rule_id == BURST]
+    assert len(burst) == 1
+    # triggers f2 (3rd failure) and f3 (4th): one kept as evidence, both counted, the last time kept
+    assert [e.event_id for e in burst[0].evidence] == ["f2"]
+    assert burst[0].detail["events"] == 2 and burst[0].last_seen == at(15, 12, 9)
