@@ -96,31 +96,44 @@ def daily_counts(days: list[dt.date], root: Path | None = None) -> dict[str, dic
     return counts
 
 
+NEAR_SILENT_SHARE = 0.01  # a day with under 1 % of the neighbouring days' events is as good as silent
+
+
+def _quiet(own: dict[dt.date, int], day: dt.date, before: dt.date, after: dt.date | None) -> bool:
+    """Whether ``day`` fell (nearly) silent between two days on which the source logged."""
+    logged_before, logged_after = own.get(before, 0), own.get(after, 0) if after is not None else None
+    if not logged_before or logged_after == 0:
+        return False
+    usual = min(logged_before, logged_after) if logged_after is not None else logged_before
+    return own.get(day, 0) < usual * NEAR_SILENT_SHARE
+
+
 def silent_days(counts: dict[str, dict[dt.date, int]], days: list[dt.date]) -> dict[str, tuple[dt.date, ...]]:
     """Days on which a source did not log although it should have, by source.
 
-    A day without events counts as silent when the source logged the day before, and the day after (if
-    that day is in the window), *and* most other sources that logged on those neighbouring days also
-    logged on it. The last condition tells a gap from a day off: on a weekend or public holiday the office
-    systems all fall quiet together, so none of them is flagged; when one system's log stops while its
-    peers keep writing, it is.
+    A day counts as silent when the source logged the day before, and the day after (if that day is in the
+    window), but on the day itself wrote nothing or under 1 % of the smaller of those days' counts — a log
+    that stops just after midnight still leaves a few lines — *and* most other sources that logged on those
+    neighbouring days logged normally on it. The last condition tells a gap from a day off: on a weekend or
+    public holiday the office systems all fall quiet together, so none of them is flagged; when one system's
+    log stops while its peers keep writing, it is.
     """
     result: dict[str, tuple[dt.date, ...]] = {}
     for source, own in counts.items():
         gaps: list[dt.date] = []
         for index, day in enumerate(days):
-            if own.get(day) or index == 0:
+            if index == 0:
                 continue
             before = days[index - 1]
             after = days[index + 1] if index + 1 < len(days) else None
-            if not own.get(before) or (after is not None and not own.get(after)):
+            if not _quiet(own, day, before, after):
                 continue
             peers = [
                 other
                 for name, other in counts.items()
                 if name != source and other.get(before) and (after is None or other.get(after))
             ]
-            if peers and sum(1 for other in peers if other.get(day)) * 2 > len(peers):
+            if peers and sum(1 for other in peers if not _quiet(other, day, before, after)) * 2 > len(peers):
                 gaps.append(day)
         if gaps:
             result[source] = tuple(gaps)
