@@ -14,47 +14,19 @@ from ringfence.alerts.findings import Evidence
 from ringfence.alerts.models import Alert, AlertComment
 from ringfence.alerts.services.intake import raise_alerts
 from ringfence.audit.models import AuditEvent
-from ringfence.audit.tests.triggers import create_append_only_triggers, drop_append_only_triggers
+from ringfence.audit.tests.triggers import drop_append_only_triggers
 from ringfence.authz.services import create_login
 from ringfence.core.compile_messages import compile_all
 from ringfence.logs.lake.writer import append
 from ringfence.logs.tests.test_lake_support import make_events
 from ringfence.registry.tests.conftest import build_world
+from ringfence.web.tests.browser import BROWSER_MARKS
 
 from .conftest import at, make_finding
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "Correct-Horse-Battery-9"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(20000)
-        yield page
-        context.close()
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def audit_triggers_restored(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    # Restored after the live-server flushes of this module, before any other module's test runs.
-    yield
-    with django_db_blocker.unblock():
-        create_append_only_triggers()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

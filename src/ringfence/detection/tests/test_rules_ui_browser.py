@@ -3,44 +3,14 @@ block in place (no page load), the new version is stored and listed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from ringfence.audit.tests.triggers import create_append_only_triggers, drop_append_only_triggers
+from ringfence.audit.tests.triggers import drop_append_only_triggers
 from ringfence.authz.tests.world import PASSWORD, build_logins, build_world
 from ringfence.detection.engine import load_ruleset
+from ringfence.web.tests.browser import BROWSER_MARKS
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def audit_triggers_restored(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    yield
-    with django_db_blocker.unblock():
-        create_append_only_triggers()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
