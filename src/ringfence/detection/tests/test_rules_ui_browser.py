@@ -14,7 +14,7 @@ pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
-def seeded(audit_triggers_restored, transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+def seeded(audit_triggers_restored, transactional_db, settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.DATA_DIR = tmp_path
     build_world()
@@ -28,7 +28,7 @@ def seeded(audit_triggers_restored, transactional_db, settings, tmp_path):  # ty
     drop_append_only_triggers()
 
 
-def test_an_analyst_disables_a_rule_in_place(live_server, seeded, browser_page) -> None:  # type: ignore[no-untyped-def]
+def test_an_analyst_disables_a_rule_in_place(live_server, seeded, browser_page) -> None:
     page, base = browser_page, live_server.url
     rule = next(
         m
