@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ringfence.alerts.choices import AlertStatus
 from ringfence.alerts.models import Alert, AlertComment
@@ -17,6 +18,14 @@ from ringfence.audit.models import AuditEvent
 from ringfence.core.errors import BadInput
 
 from .conftest import make_finding
+
+
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> Iterator[None]:
+    # The assertions read the services' messages; the catalogue would otherwise give them in Japanese.
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

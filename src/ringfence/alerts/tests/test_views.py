@@ -137,8 +137,10 @@ def test_triage_and_comments_through_htmx(alert: Alert) -> None:
     _client("sato", ["analyst"])
     assigned = client.post(f"/alerts/{alert.pk}/triage/", {"to": "assigned", "assignee": "sato"}, headers=HX)
     assert assigned.status_code == 200 and b"sato" in assigned.content
-    refused = client.post(
-        f"/alerts/{alert.pk}/triage/", {"to": "closed_violation", "comment": ""}, headers=HX
+    refused = client.post(  # read in English: the message names the missing field
+        f"/alerts/{alert.pk}/triage/",
+        {"to": "closed_violation", "comment": ""},
+        headers={**HX, "Accept-Language": "en"},
     )
     assert refused.status_code == 422 and b"resolution" in refused.content
     closed = client.post(f"/alerts/{alert.pk}/triage/",
