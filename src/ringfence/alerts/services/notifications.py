@@ -53,7 +53,7 @@ SEVERITY_JA: dict[str, str] = {
     Severity.HIGH: "高",
     Severity.CRITICAL: "緊急",
 }
-FOUND_BY_JA = {"batch": "定期分析", "live": "常時監視"}
+FOUND_BY_JA = {"batch": "バッチ分析", "live": "常時監視"}
 
 
 class DeliveryError(RingfenceError):

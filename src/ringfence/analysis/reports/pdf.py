@@ -172,13 +172,11 @@ def _system_section(s: _Styles, system: dict[str, Any], kind: str) -> list[Any]:
     name = info.get("name_ja", code)
     conclusion = system["conclusion"]
     colour = CONCLUSION_COLOURS.get(conclusion, "#333333")
+    heading = _("Conclusion: %(c)s") % {"c": conclusion_label(conclusion, kind)}
     blocks: list[Any] = [
         PageBreak(),
         s.p(f"{name}（{code}）", s.h1),
-        Paragraph(
-            f'<font color="{colour}">{_escape(_("Conclusion: %(c)s") % {"c": conclusion_label(conclusion, kind)})}</font>',
-            s.h2,
-        ),
+        Paragraph(f'<font color="{colour}">{_escape(heading)}</font>', s.h2),
     ]
     blocks += [s.p("・" + text) for text in reasons_text(system["reasons"])]
     completeness = figures.get("completeness", {})
