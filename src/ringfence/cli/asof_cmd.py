@@ -67,25 +67,30 @@ def _label(choices: Any, value: str | None) -> str:
         return value
 
 
+def _line(label: str, value: str) -> str:
+    """One labelled line (the label translated by the caller, outside any f-string, so gettext finds it)."""
+    return f"{label}: {value}"
+
+
 def render_text(answer: Any) -> list[str]:
     """The answer as labelled lines (labels translated; Japanese by default)."""
     from ringfence.registry.choices import AccountKind, AccountStatus, EmploymentType, PersonStatus
     from ringfence.registry.selectors.asof import AccountState
 
     lines = [
-        f"{_('System')}: {answer.system_code} {answer.system_name}".rstrip(),
-        f"{_('Account')}: {answer.account_id}",
-        f"{_('At')}: {_when(answer.at)}",
-        f"{_('As known at')}: {_when(answer.known_at) if answer.known_at else _('now')}",
+        _line(_("System"), f"{answer.system_code} {answer.system_name}").rstrip(),
+        _line(_("Account"), answer.account_id),
+        _line(_("At"), _when(answer.at)),
+        _line(_("As known at"), _when(answer.known_at) if answer.known_at else _("now")),
     ]
     if answer.state == AccountState.UNKNOWN_ACCOUNT:
         return [*lines, _("The system has no account with this ID in the registry.")]
     if answer.state == AccountState.NOT_VALID:
         return [*lines, _("The account did not exist at that moment.")]
     lines += [
-        f"{_('Account kind')}: {_label(AccountKind, answer.kind)}",
-        f"{_('Account status')}: {_label(AccountStatus, answer.status)}",
-        f"{_('Valid')}: {_when(answer.valid_from)} – {_when(answer.valid_to)}",
+        _line(_("Account kind"), _label(AccountKind, answer.kind)),
+        _line(_("Account status"), _label(AccountStatus, answer.status)),
+        _line(_("Valid"), f"{_when(answer.valid_from)} – {_when(answer.valid_to)}"),
     ]
     if answer.state == AccountState.NO_OWNER:
         return [*lines, _("The account had no owner at that moment.")]
@@ -93,18 +98,18 @@ def render_text(answer: Any) -> list[str]:
     if owner is None:
         return [
             *lines,
-            f"{_('Owner')}: {answer.owner_employee_number}",
+            _line(_("Owner"), str(answer.owner_employee_number)),
             _("The owner is not in the personnel registry at that moment."),
         ]
     unit = owner.unit
     return [
         *lines,
-        f"{_('Owner')}: {owner.employee_number} {owner.name_kanji}",
-        f"{_('Employment type')}: {_label(EmploymentType, owner.employment_type)}",
-        f"{_('Employer')}: {owner.employer or '—'}",
-        f"{_('Status')}: {_label(PersonStatus, owner.status)}",
-        f"{_('Unit')}: {f'{unit.code} {unit.name}' if unit else '—'}",
-        f"{_('Unit path')}: {unit.path_names if unit else '—'}",
+        _line(_("Owner"), f"{owner.employee_number} {owner.name_kanji}"),
+        _line(_("Employment type"), _label(EmploymentType, owner.employment_type)),
+        _line(_("Employer"), owner.employer or "—"),
+        _line(_("Status"), _label(PersonStatus, owner.status)),
+        _line(_("Unit"), f"{unit.code} {unit.name}" if unit else "—"),
+        _line(_("Unit path"), unit.path_names if unit else "—"),
     ]
 
 
