@@ -21,11 +21,11 @@ from typing import Any
 import duckdb
 from django.conf import settings
 
+from ringfence.core.holidays import business_hours, is_business_day
 from ringfence.logs.lake.layout import lake_dir
 from ringfence.logs.lake.manifest import scan
 from ringfence.logs.selectors import silent_days
 
-from .calendar import business_hours, is_day_off
 from .pinning import Pin, connect_pinned, period_days, resolve_pin
 
 FORMAT = 1
@@ -165,8 +165,9 @@ def _completeness(
         hourly[str(system)][(day, int(hour))] = int(count)
     silent = silent_days(dict(per_source), days)
     chain = _chain_problems(root)
-    first_hour, end_hour = business_hours()
-    working = [d for d in days if not is_day_off(d)]
+    start_minute, end_minute = business_hours()
+    first_hour, end_hour = start_minute // 60, -(-end_minute // 60)  # every hour business hours touch
+    working = [d for d in days if is_business_day(d)]
     working_text = {d.isoformat() for d in working}
     limit = max_parse_error_rate()
     result: dict[str, dict[str, Any]] = {}
